@@ -1,0 +1,30 @@
+//! `books`: the catalogue.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "books")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(indexed)]
+    pub title: String,
+    /// Normalised ISBN-13 (digits only); unique when present, several books may have none.
+    #[sea_orm(unique)]
+    pub isbn: Option<String>,
+    pub published_date: Option<Date>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    #[sea_orm(has_many, via = "book_author")]
+    pub authors: HasMany<super::author::Entity>,
+    /// At most one active loan: `loans.book_id` is unique.
+    #[sea_orm(has_one)]
+    pub loan: HasOne<super::loan::Entity>,
+    #[sea_orm(has_many)]
+    pub reviews: HasMany<super::review::Entity>,
+    #[sea_orm(has_many)]
+    pub past_loans: HasMany<super::loan_history::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

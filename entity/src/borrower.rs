@@ -1,0 +1,25 @@
+//! `borrowers`: library members who loan and review books.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "borrowers")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    /// Stored lower-cased, so the unique key makes addresses unique case-insensitively on every backend.
+    #[sea_orm(unique)]
+    pub email: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    #[sea_orm(has_many)]
+    pub loans: HasMany<super::loan::Entity>,
+    #[sea_orm(has_many)]
+    pub past_loans: HasMany<super::loan_history::Entity>,
+    #[sea_orm(has_many)]
+    pub reviews: HasMany<super::review::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! Libris schema migrations.
+//!
+//! Proxy-safe by construction: only plain DDL inside the migrator's own transactions. No `SET`, no advisory
+//! locks, no temporary tables, nothing that pins an RDS Proxy session or breaks under PgBouncer's
+//! transaction pooling. Applied migrations are never edited; add a new one instead. Demo data is not a
+//! migration: the local server loads it.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_library;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+/// The ordered list of Libris migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_library::Migration)]
+    }
+}

@@ -1,0 +1,217 @@
+//! Test databases: each test gets its own fresh database and never shares one with another test.
+//!
+//! SQLite tests use an in-memory database. PostgreSQL and MariaDB/MySQL tests create a randomly named
+//! database on the server found at `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` (default: the local servers),
+//! and drop it when the [`TestDb`] is dropped, even when the test panics.
+//!
+//! An unreachable server skips the test with a `skipped: …` line, except in CI (`CI=true`), where it fails
+//! the run: a green CI must mean the test ran on every backend.
+#![expect(clippy::expect_used, reason = "test support: a broken harness should abort the test loudly")]
+
+use std::fmt;
+
+use rand::Rng;
+use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+};
+
+use crate::Migrator;
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
+
+/// The database servers the test suite runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+        })
+    }
+}
+
+impl Backend {
+    /// The admin URL of the server, from the environment or the local default.
+    #[must_use]
+    pub fn server_url(self) -> Option<String> {
+        let (var, default) = match self {
+            Self::Sqlite => return None,
+            Self::Postgres => ("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+            Self::MySql => ("TEST_MYSQL_URL", DEFAULT_MYSQL_URL),
+        };
+        Some(std::env::var(var).unwrap_or_else(|_| default.to_owned()))
+    }
+}
+
+/// A fresh database that exists for one test.
+#[derive(Debug)]
+pub struct TestDb {
+    pub conn: DatabaseConnection,
+    pub backend: Backend,
+    /// The URL of this test's own database (for tests that need a second pool, e.g. a server).
+    pub url: String,
+    dropper: Option<Dropper>,
+}
+
+#[derive(Debug)]
+struct Dropper {
+    server_url: String,
+    name: String,
+    backend: Backend,
+}
+
+impl TestDb {
+    /// A fresh database with every migration applied, or `None` when the test is skipped.
+    pub async fn migrated(backend: Backend) -> Option<Self> {
+        let db = Self::empty(backend).await?;
+        Migrator::up(&db.conn, None).await.expect("migrations apply to a fresh database");
+        Some(db)
+    }
+
+    /// A fresh database with no tables, or `None` when the test is skipped.
+    pub async fn empty(backend: Backend) -> Option<Self> {
+        let Some(server_url) = backend.server_url() else {
+            let url = "sqlite::memory:".to_owned();
+            let conn = Database::connect(&url).await.expect("in-memory SQLite opens");
+            return Some(Self { conn, backend, url, dropper: None });
+        };
+        let admin = match Database::connect(quiet(&server_url)).await {
+            Ok(admin) => admin,
+            Err(error) => {
+                unreachable_server(backend, &server_url, &error);
+                return None;
+            }
+        };
+        let name = format!("libris_test_{:016x}", rand::rng().random::<u64>());
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("the test server lets us create a database");
+        drop(admin.close().await);
+        let url = with_database(&server_url, &name);
+        let dropper = Dropper { server_url, name, backend };
+        let conn = Database::connect(quiet(&url)).await.expect("the new test database accepts connections");
+        Some(Self { conn, backend, url, dropper: Some(dropper) })
+    }
+
+    #[must_use]
+    pub fn db_backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(dropper) = self.dropper.take() else { return };
+        // Drop runs inside the test's runtime (or while unwinding), where we cannot block on it: a
+        // short-lived thread with its own runtime removes the database.
+        let handle = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let Ok(runtime) = runtime else { return };
+            runtime.block_on(async move {
+                let Ok(admin) = Database::connect(quiet(&dropper.server_url)).await else { return };
+                let sql = match dropper.backend {
+                    Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", dropper.name),
+                    _ => format!("DROP DATABASE IF EXISTS {}", dropper.name),
+                };
+                if let Err(error) = admin.execute_unprepared(&sql).await {
+                    eprintln!("could not drop test database {}: {error}", dropper.name);
+                }
+                drop(admin.close().await);
+            });
+        });
+        drop(handle.join());
+    }
+}
+
+fn quiet(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).max_connections(8);
+    options
+}
+
+/// Replaces the database name (the URL path) of a server URL, keeping any query string.
+fn with_database(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (server_url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+fn unreachable_server(backend: Backend, url: &str, error: &DbErr) {
+    let message = format!("{backend} test server at {} is unreachable: {error}", redact(url));
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{message} (CI=true: every backend must run)");
+    }
+    eprintln!("skipped: {message}");
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs each listed `async fn(TestDb)` once per backend, as `sqlite::name`, `postgres::name` and
+/// `mysql::name`, so the same test body proves the behaviour on all three.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        $crate::backend_tests!(@backend sqlite, Sqlite, $($name),*);
+        $crate::backend_tests!(@backend postgres, Postgres, $($name),*);
+        $crate::backend_tests!(@backend mysql, MySql, $($name),*);
+    };
+    (@backend $module:ident, $variant:ident, $($name:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let backend = $crate::testkit::Backend::$variant;
+                    if let Some(db) = $crate::testkit::TestDb::migrated(backend).await {
+                        super::$name(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_replaces_the_url_path() {
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "t1"), "postgres://u@h:5432/t1");
+        assert_eq!(with_database("mysql://root@h:3306", "t1"), "mysql://root@h:3306/t1");
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=require", "t2"),
+            "postgres://u:p@h/t2?sslmode=require"
+        );
+    }
+
+    #[test]
+    fn redaction_hides_credentials() {
+        assert_eq!(redact("postgres://user:secret@h/db"), "postgres://…@h/db");
+        assert!(!redact("mysql://root:pw@h:3306/x").contains("pw"));
+    }
+}

@@ -1,0 +1,73 @@
+//! The migrations round-trip on every backend (up, all the way down, up again) and leave the schema the
+//! service relies on: the tables, the unique keys, the foreign keys with their ON DELETE rules, and the
+//! constraints that make the rules hold even against a buggy caller.
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod constraints;
+mod introspect;
+
+use migration::testkit::TestDb;
+use migration::{Migrator, MigratorTrait};
+
+use introspect::{foreign_keys, tables, unique_keys};
+
+const TABLES: [&str; 7] =
+    ["authors", "book_authors", "books", "borrowers", "loan_history", "loans", "reviews"];
+
+async fn assert_full_schema(db: &TestDb) {
+    assert_eq!(tables(db).await, TABLES.map(str::to_owned).to_vec(), "tables after up");
+    assert_eq!(
+        unique_keys(db).await,
+        vec![
+            ("books".to_owned(), "isbn".to_owned()),
+            ("borrowers".to_owned(), "email".to_owned()),
+            ("loans".to_owned(), "book_id".to_owned()),
+            ("reviews".to_owned(), "book_id,borrower_id".to_owned()),
+        ],
+        "unique keys"
+    );
+    let expected_fks = [
+        ("book_authors", "authors", "CASCADE"),
+        ("book_authors", "books", "CASCADE"),
+        ("loan_history", "books", "CASCADE"),
+        ("loan_history", "borrowers", "CASCADE"),
+        ("loans", "books", "RESTRICT"),
+        ("loans", "borrowers", "RESTRICT"),
+        ("reviews", "books", "CASCADE"),
+        ("reviews", "borrowers", "CASCADE"),
+    ];
+    assert_eq!(
+        foreign_keys(db).await,
+        expected_fks.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned())).to_vec(),
+        "foreign keys (table, referenced table, on delete)"
+    );
+}
+
+async fn migrations_round_trip(db: TestDb) {
+    Migrator::up(&db.conn, None).await.expect("first up");
+    assert_full_schema(&db).await;
+    assert!(Migrator::get_pending_migrations(&db.conn).await.unwrap().is_empty());
+
+    Migrator::down(&db.conn, None).await.expect("down all the way");
+    assert_eq!(tables(&db).await, Vec::<String>::new(), "no table of ours is left after down");
+    assert_eq!(Migrator::get_applied_migrations(&db.conn).await.unwrap().len(), 0);
+
+    Migrator::up(&db.conn, None).await.expect("second up");
+    assert_full_schema(&db).await;
+    constraints::hold(&db).await;
+}
+
+macro_rules! on_every_backend {
+    ($($module:ident => $variant:ident),*) => {$(
+        mod $module {
+            #[tokio::test]
+            async fn migrations_round_trip() {
+                if let Some(db) = migration::testkit::TestDb::empty(migration::testkit::Backend::$variant).await {
+                    super::migrations_round_trip(db).await;
+                }
+            }
+        }
+    )*};
+}
+
+on_every_backend!(sqlite => Sqlite, postgres => Postgres, mysql => MySql);

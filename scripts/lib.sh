@@ -1,0 +1,43 @@
+# Shared by scripts/*: the build cache, and starting the database servers the tests need.
+# shellcheck shell=bash
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/libris-target}"
+export LIBRIS_TOOLS="${LIBRIS_TOOLS:-$HOME/.cache/libris-tools}"
+export PATH="$LIBRIS_TOOLS/bin:$PATH"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Waits up to 30 s for a TCP port on loopback.
+wait_for_port() {
+  local port=$1 name=$2
+  for _ in $(seq 1 60); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.5
+  done
+  die "$name is not listening on 127.0.0.1:$port"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# PostgreSQL and MariaDB come with the machine; start them if something stopped them.
+ensure_databases() {
+  if ! port_open 5432 && command -v pg_ctlcluster >/dev/null; then
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  if ! port_open 3306 && [ -x /usr/sbin/mariadbd ]; then
+    log "starting MariaDB"
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  fi
+  wait_for_port 5432 PostgreSQL
+  wait_for_port 3306 MariaDB
+}
+
+# sea-orm-cli, built once per machine into the tools cache (only its `migrate` front end is needed).
+ensure_sea_orm_cli() {
+  if ! "$LIBRIS_TOOLS/bin/sea-orm-cli" --version 2>/dev/null | grep -q '2\.0\.4'; then
+    log "installing sea-orm-cli 2.0.4 (once per machine)"
+    cargo install sea-orm-cli@2.0.4 --locked --no-default-features --features cli,codegen,runtime-tokio-rustls,sqlx-postgres --root "$LIBRIS_TOOLS"
+  fi
+}
