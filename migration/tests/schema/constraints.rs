@@ -92,7 +92,7 @@ pub async fn hold(db: &TestDb) {
     .insert(conn)
     .await
     .unwrap();
-    book_author::ActiveModel { book_id: Set(dune.id), author_id: Set(herbert.id), ..Default::default() }
+    book_author::ActiveModel { book_id: Set(dune.id), author_id: Set(herbert.id) }
         .insert(conn)
         .await
         .unwrap();
@@ -109,7 +109,6 @@ pub async fn hold(db: &TestDb) {
         returned_at: Set(now),
         renewals: Set(0),
         returned_late: Set(false),
-        ..Default::default()
     }
     .insert(conn)
     .await

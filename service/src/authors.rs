@@ -1,0 +1,126 @@
+//! Authors: create, read, rename, delete (which detaches them from their books), list.
+
+use chrono::Utc;
+use entity::author;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::domain::PersonName;
+use crate::page::{ListKind, Page, PageRequest};
+use crate::{Result, ServiceError};
+
+/// Adds an author.
+///
+/// # Errors
+/// `Validation` on `name`.
+pub async fn create<C: ConnectionTrait>(db: &C, name: &str) -> Result<author::Model> {
+    let name = PersonName::parse(name)?.into_inner();
+    let now = Utc::now();
+    let model = author::ActiveModel {
+        name: Set(name),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?)
+}
+
+/// # Errors
+/// `NotFound` when there is no such author.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<author::Model> {
+    author::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound { entity: "author", id })
+}
+
+/// Renames an author.
+///
+/// # Errors
+/// `NotFound`; `Validation` on `name`.
+pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: &str) -> Result<author::Model> {
+    let name = PersonName::parse(name)?.into_inner();
+    let mut model: author::ActiveModel = get(db, id).await?.into();
+    model.name = Set(name);
+    model.updated_at = Set(Utc::now());
+    Ok(model.update(db).await?)
+}
+
+/// Deletes an author; the schema detaches them from their books (ON DELETE CASCADE on the join rows).
+///
+/// # Errors
+/// `NotFound` when there is no such author.
+pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<()> {
+    let result = author::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(ServiceError::NotFound { entity: "author", id });
+    }
+    Ok(())
+}
+
+/// Lists authors in id order, optionally those whose name contains `name` (case-insensitive).
+///
+/// # Errors
+/// `Validation` for an invalid cursor.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    name: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<author::Model>> {
+    let mut condition = Condition::all();
+    if let Some(after) = page.after(ListKind::Authors)? {
+        condition = condition.add(author::Column::Id.gt(after));
+    }
+    if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+        condition = condition.add(contains_ci((author::Entity, author::Column::Name), name));
+    }
+    let rows = author::Entity::find()
+        .filter(condition)
+        .order_by_asc(author::Column::Id)
+        .limit(page.fetch_limit())
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(ListKind::Authors, page, rows, |a| a.id))
+}
+
+/// Checks that every id names an author, so a bad id is the caller's mistake rather than a database error.
+///
+/// # Errors
+/// `Validation` on `author_ids` naming the first unknown id.
+pub(crate) async fn ensure_exist<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<i64> = author::Entity::find()
+        .select_only()
+        .column(author::Column::Id)
+        .filter(author::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    match ids.iter().find(|id| !found.contains(id)) {
+        Some(missing) => Err(ServiceError::invalid("author_ids", format!("author {missing} does not exist"))),
+        None => Ok(()),
+    }
+}
+
+/// How many authors there are (demo data uses it to seed an empty catalogue only once).
+///
+/// # Errors
+/// Database failures only.
+pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64> {
+    Ok(author::Entity::find().count(db).await?)
+}
+
+/// `LOWER(column) LIKE '%needle%'` with wildcards in the needle escaped.
+pub(crate) fn contains_ci(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> Expr {
+    let mut pattern = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('!'))
+}

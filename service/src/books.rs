@@ -1,0 +1,434 @@
+//! The catalogue: books, their authors, and the "available books" list.
+
+use chrono::{NaiveDate, Utc};
+use entity::{author, book, book_author, loan, review};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use crate::domain::{Isbn, Title};
+use crate::error::{DbFailure, classify};
+use crate::page::{ListKind, Page, PageRequest};
+use crate::retry::transaction;
+use crate::{ConflictCode, Result, ServiceError, authors};
+
+/// What a librarian supplies to add a book.
+#[derive(Clone, Debug, Default)]
+pub struct NewBook {
+    pub title: String,
+    pub isbn: Option<String>,
+    pub published_date: Option<NaiveDate>,
+    pub author_ids: Vec<i64>,
+}
+
+/// A partial update: `None` leaves a field alone; `Some(None)` clears a nullable one.
+#[derive(Clone, Debug, Default)]
+pub struct BookChanges {
+    pub title: Option<String>,
+    pub isbn: Option<Option<String>>,
+    pub published_date: Option<Option<NaiveDate>>,
+}
+
+/// Filters of the books lists. Every field narrows the list; none given lists everything.
+#[derive(Clone, Debug, Default)]
+pub struct BookFilter {
+    /// Case-insensitive substring of the title.
+    pub title: Option<String>,
+    pub author_id: Option<i64>,
+    pub published_from: Option<NaiveDate>,
+    pub published_to: Option<NaiveDate>,
+    /// `Some(true)`: only books not on loan; `Some(false)`: only books on loan.
+    pub available: Option<bool>,
+}
+
+/// A book as lists show it: its fields, its authors and whether it can be borrowed now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BookSummary {
+    pub book: book::Model,
+    pub authors: Vec<author::Model>,
+    pub available: bool,
+}
+
+/// The due date of a book's active loan; who borrowed it is not the catalogue's business.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurrentLoan {
+    pub due_at: chrono::DateTime<Utc>,
+    pub overdue: bool,
+}
+
+/// A book with everything its page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BookDetail {
+    pub book: book::Model,
+    pub authors: Vec<author::Model>,
+    pub current_loan: Option<CurrentLoan>,
+    pub review_count: i64,
+    /// Mean rating rounded to two decimals; `None` before the first review.
+    pub average_rating: Option<f64>,
+}
+
+fn isbn_conflict(error: sea_orm::DbErr) -> ServiceError {
+    if classify(&error) == DbFailure::UniqueViolation {
+        ServiceError::conflict(ConflictCode::IsbnTaken, "another book already has this ISBN")
+    } else {
+        error.into()
+    }
+}
+
+/// Adds a book (and its authors, atomically).
+///
+/// # Errors
+/// `Validation` for a bad title, ISBN or unknown author id; `Conflict(isbn_taken)` for a duplicate ISBN.
+pub async fn create<C: ConnectionTrait + TransactionTrait>(db: &C, input: NewBook) -> Result<BookDetail> {
+    let title = Title::parse(&input.title)?.into_inner();
+    let isbn = input.isbn.as_deref().map(Isbn::parse).transpose()?.map(Isbn::into_inner);
+    let id = transaction(db, |txn| {
+        let (title, isbn, author_ids) = (title.clone(), isbn.clone(), input.author_ids.clone());
+        Box::pin(async move {
+            let now = Utc::now();
+            let book = book::ActiveModel {
+                title: Set(title),
+                isbn: Set(isbn),
+                published_date: Set(input.published_date),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await
+            .map_err(isbn_conflict)?;
+            link_authors(txn, book.id, &author_ids).await?;
+            Ok(book.id)
+        })
+    })
+    .await?;
+    get(db, id).await
+}
+
+/// Links authors to a book, after checking each exists. Ids already linked are left alone.
+async fn link_authors<C: ConnectionTrait>(db: &C, book_id: i64, author_ids: &[i64]) -> Result<()> {
+    let mut ids = author_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    authors::ensure_exist(db, &ids).await?;
+    let linked: Vec<i64> = book_author::Entity::find()
+        .select_only()
+        .column(book_author::Column::AuthorId)
+        .filter(book_author::Column::BookId.eq(book_id))
+        .filter(book_author::Column::AuthorId.is_in(ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let rows = ids
+        .into_iter()
+        .filter(|id| !linked.contains(id))
+        .map(|author_id| book_author::ActiveModel { book_id: Set(book_id), author_id: Set(author_id) });
+    book_author::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<book::Model> {
+    book::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound { entity: "book", id })
+}
+
+/// A book with its authors, current loan and review statistics, in four queries whatever the book.
+///
+/// # Errors
+/// `NotFound` when there is no such book.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<BookDetail> {
+    let book = find(db, id).await?;
+    let authors = authors_of(db, &[id]).await?.into_iter().map(|(_, author)| author).collect();
+    let current_loan = loan::Entity::find()
+        .filter(loan::Column::BookId.eq(id))
+        .one(db)
+        .await?
+        .map(|loan| CurrentLoan { overdue: loan.due_at < Utc::now(), due_at: loan.due_at });
+    let (review_count, average_rating) = review_stats(db, id).await?;
+    Ok(BookDetail { book, authors, current_loan, review_count, average_rating })
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ReviewStats {
+    count: i64,
+    total: Option<i64>,
+}
+
+async fn review_stats<C: ConnectionTrait>(db: &C, book_id: i64) -> Result<(i64, Option<f64>)> {
+    // SUM's result type differs per backend (DECIMAL on MySQL); cast it to a 64-bit integer everywhere.
+    let integer = if db.get_database_backend() == DbBackend::MySql { "SIGNED" } else { "BIGINT" };
+    let stats = review::Entity::find()
+        .select_only()
+        .column_as(Expr::col(review::Column::Id).count(), "count")
+        .column_as(Expr::col(review::Column::Rating).sum().cast_as(integer), "total")
+        .filter(review::Column::BookId.eq(book_id))
+        .into_model::<ReviewStats>()
+        .one(db)
+        .await?;
+    let Some(ReviewStats { count, total: Some(total) }) = stats.filter(|s| s.count > 0) else {
+        return Ok((0, None));
+    };
+    #[expect(clippy::cast_precision_loss, reason = "review totals are far below 2^52")]
+    let average = (total as f64 / count as f64 * 100.0).round() / 100.0;
+    Ok((count, Some(average)))
+}
+
+/// The authors of several books in one query, as `(book_id, author)` pairs ordered by author id.
+async fn authors_of<C: ConnectionTrait>(db: &C, book_ids: &[i64]) -> Result<Vec<(i64, author::Model)>> {
+    if book_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pairs = book_author::Entity::find()
+        .filter(book_author::Column::BookId.is_in(book_ids.to_vec()))
+        .find_also_related(author::Entity)
+        .order_by_asc(book_author::Column::AuthorId)
+        .all(db)
+        .await?;
+    Ok(pairs.into_iter().filter_map(|(link, author)| Some((link.book_id, author?))).collect())
+}
+
+/// Lists books in id order, filtered, one keyset page at a time (three queries per page).
+///
+/// # Errors
+/// `Validation` for an invalid cursor or an empty date range.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &BookFilter,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    list_as(db, ListKind::Books, filter, page).await
+}
+
+/// The original's headline query: books with no active loan, as a `NOT EXISTS` anti-join on the unique
+/// `loans.book_id` index, filtered and paginated like any list.
+///
+/// # Errors
+/// `Validation` for an invalid cursor or an empty date range.
+pub async fn available<C: ConnectionTrait>(
+    db: &C,
+    filter: &BookFilter,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    let filter = BookFilter { available: Some(true), ..filter.clone() };
+    list_as(db, ListKind::AvailableBooks, &filter, page).await
+}
+
+/// Books of one author, in id order.
+///
+/// # Errors
+/// `NotFound` for an unknown author; `Validation` for an invalid cursor.
+pub async fn of_author<C: ConnectionTrait>(
+    db: &C,
+    author_id: i64,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    authors::get(db, author_id).await?;
+    let filter = BookFilter { author_id: Some(author_id), ..BookFilter::default() };
+    list_as(db, ListKind::AuthorBooks, &filter, page).await
+}
+
+async fn list_as<C: ConnectionTrait>(
+    db: &C,
+    kind: ListKind,
+    filter: &BookFilter,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    let after = page.after(kind)?;
+    if let (Some(from), Some(to)) = (filter.published_from, filter.published_to)
+        && from > to
+    {
+        return Err(ServiceError::invalid("published_from", "must not be after published_to"));
+    }
+    let mut condition = Condition::all();
+    if let Some(after) = after {
+        condition = condition.add(book::Column::Id.gt(after));
+    }
+    if let Some(title) = filter.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        condition = condition.add(authors::contains_ci((book::Entity, book::Column::Title), title));
+    }
+    if let Some(author_id) = filter.author_id {
+        condition = condition.add(
+            book::Column::Id.in_subquery(
+                Query::select()
+                    .column(book_author::Column::BookId)
+                    .from(book_author::Entity)
+                    .and_where(book_author::Column::AuthorId.eq(author_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = filter.published_from {
+        condition = condition.add(book::Column::PublishedDate.gte(from));
+    }
+    if let Some(to) = filter.published_to {
+        condition = condition.add(book::Column::PublishedDate.lte(to));
+    }
+    if let Some(available) = filter.available {
+        let mut on_loan = Query::select();
+        on_loan.expr(Expr::val(1)).from(loan::Entity).and_where(
+            Expr::col((loan::Entity, loan::Column::BookId)).equals((book::Entity, book::Column::Id)),
+        );
+        if let Some(after) = after {
+            // Repeat the cursor bound inside the subquery, so the planner starts the loans index there.
+            on_loan.and_where(Expr::col((loan::Entity, loan::Column::BookId)).gt(after));
+        }
+        let on_loan = on_loan.to_owned();
+        condition = condition.add(if available { Expr::not_exists(on_loan) } else { Expr::exists(on_loan) });
+    }
+    let books = book::Entity::find()
+        .filter(condition)
+        .order_by_asc(book::Column::Id)
+        .limit(page.fetch_limit())
+        .all(db)
+        .await?;
+    let page = Page::from_rows(kind, page, books, |b| b.id);
+    summarise(db, page).await
+}
+
+/// Adds authors and availability to a page of books: two queries, whatever the page size.
+async fn summarise<C: ConnectionTrait>(db: &C, page: Page<book::Model>) -> Result<Page<BookSummary>> {
+    let ids: Vec<i64> = page.items.iter().map(|b| b.id).collect();
+    let mut authors = authors_of(db, &ids).await?;
+    let on_loan: Vec<i64> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        loan::Entity::find()
+            .select_only()
+            .column(loan::Column::BookId)
+            .filter(loan::Column::BookId.is_in(ids))
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    Ok(page.map(|book| {
+        let mine = authors.extract_if(.., |(book_id, _)| *book_id == book.id).map(|(_, a)| a).collect();
+        BookSummary { available: !on_loan.contains(&book.id), authors: mine, book }
+    }))
+}
+
+/// Changes some of a book's fields.
+///
+/// # Errors
+/// `NotFound`, `Validation` for a bad value, `Conflict(isbn_taken)` for a duplicate ISBN.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    changes: BookChanges,
+) -> Result<BookDetail> {
+    let title = changes.title.as_deref().map(Title::parse).transpose()?;
+    let isbn = match changes.isbn.as_ref() {
+        Some(Some(raw)) => Some(Some(Isbn::parse(raw)?.into_inner())),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let mut model: book::ActiveModel = find(db, id).await?.into();
+    if let Some(title) = title {
+        model.title = Set(title.into_inner());
+    }
+    if let Some(isbn) = isbn {
+        model.isbn = Set(isbn);
+    }
+    if let Some(published_date) = changes.published_date {
+        model.published_date = Set(published_date);
+    }
+    model.updated_at = Set(Utc::now());
+    model.update(db).await.map_err(isbn_conflict)?;
+    get(db, id).await
+}
+
+/// Removes a book with its reviews and loan history; refused while it is on loan.
+///
+/// # Errors
+/// `NotFound`; `Conflict(book_on_loan)` while the book is on loan.
+pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64) -> Result<()> {
+    let on_loan = || ServiceError::conflict(ConflictCode::BookOnLoan, "the book is on loan; return it first");
+    transaction(db, |txn| {
+        Box::pin(async move {
+            find(txn, id).await?;
+            if loan::Entity::find().filter(loan::Column::BookId.eq(id)).one(txn).await?.is_some() {
+                return Err(on_loan());
+            }
+            // The foreign key from loans restricts the delete if a check-out raced in after the check.
+            book::Entity::delete_by_id(id).exec(txn).await.map_err(|e| match classify(&e) {
+                DbFailure::ForeignKeyViolation => on_loan(),
+                _ => e.into(),
+            })?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Replaces a book's authors with exactly the given ones.
+///
+/// # Errors
+/// `NotFound` for the book; `Validation` on `author_ids` for an unknown author.
+pub async fn set_authors<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    book_id: i64,
+    author_ids: Vec<i64>,
+) -> Result<Vec<author::Model>> {
+    transaction(db, |txn| {
+        let ids = author_ids.clone();
+        Box::pin(async move {
+            find(txn, book_id).await?;
+            authors::ensure_exist(txn, &ids).await?;
+            book_author::Entity::delete_many()
+                .filter(book_author::Column::BookId.eq(book_id))
+                .filter(book_author::Column::AuthorId.is_not_in(ids.clone()))
+                .exec(txn)
+                .await?;
+            link_authors(txn, book_id, &ids).await
+        })
+    })
+    .await?;
+    authors_of_book(db, book_id).await
+}
+
+/// Adds one author to a book; adding one already there changes nothing.
+///
+/// # Errors
+/// `NotFound` for the book; `Validation` on `author_ids` for an unknown author.
+pub async fn add_author<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    book_id: i64,
+    author_id: i64,
+) -> Result<Vec<author::Model>> {
+    transaction(db, |txn| {
+        Box::pin(async move {
+            find(txn, book_id).await?;
+            link_authors(txn, book_id, &[author_id]).await
+        })
+    })
+    .await?;
+    authors_of_book(db, book_id).await
+}
+
+/// Detaches an author from a book.
+///
+/// # Errors
+/// `NotFound` for the book, or when that author is not one of the book's.
+pub async fn remove_author<C: ConnectionTrait>(
+    db: &C,
+    book_id: i64,
+    author_id: i64,
+) -> Result<Vec<author::Model>> {
+    find(db, book_id).await?;
+    let removed = book_author::Entity::delete_many()
+        .filter(book_author::Column::BookId.eq(book_id))
+        .filter(book_author::Column::AuthorId.eq(author_id))
+        .exec(db)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(ServiceError::NotFound { entity: "book author", id: author_id });
+    }
+    authors_of_book(db, book_id).await
+}
+
+async fn authors_of_book<C: ConnectionTrait>(db: &C, book_id: i64) -> Result<Vec<author::Model>> {
+    Ok(authors_of(db, &[book_id]).await?.into_iter().map(|(_, author)| author).collect())
+}

@@ -1,0 +1,212 @@
+//! Domain values that are valid by construction ("parse, don't validate").
+//!
+//! Each `parse` returns the value or a [`ServiceError::Validation`] naming the field, so no unchecked
+//! string reaches a query.
+
+mod isbn;
+
+pub use isbn::Isbn;
+
+use crate::ServiceError;
+
+/// Rejects characters that have no business in a name or title: control characters, NUL included.
+fn text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, ServiceError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(ServiceError::invalid(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(ServiceError::invalid(field, format!("must be at most {max_chars} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(ServiceError::invalid(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A book title: 1 to 500 characters after trimming.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 500;
+
+    /// # Errors
+    /// `Validation` on `title` when empty, too long or containing control characters.
+    pub fn parse(raw: &str) -> Result<Self, ServiceError> {
+        text("title", raw, Self::MAX_CHARS).map(Self)
+    }
+
+    #[must_use]
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A person's name (author or borrower): 1 to 200 characters after trimming.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 200;
+
+    /// # Errors
+    /// `Validation` on `name` when empty, too long or containing control characters.
+    pub fn parse(raw: &str) -> Result<Self, ServiceError> {
+        text("name", raw, Self::MAX_CHARS).map(Self)
+    }
+
+    #[must_use]
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// An e-mail address, lower-cased so that uniqueness is case-insensitive on every backend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_CHARS: usize = 254;
+
+    /// # Errors
+    /// `Validation` on `email` unless the value is `local@domain.tld` with sane lengths and characters.
+    pub fn parse(raw: &str) -> Result<Self, ServiceError> {
+        let invalid = |message: &str| ServiceError::invalid("email", message);
+        let value = raw.trim().to_lowercase();
+        if value.is_empty() || value.chars().count() > Self::MAX_CHARS {
+            return Err(invalid("must be between 1 and 254 characters"));
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("must not contain spaces or control characters"));
+        }
+        let Some((local, domain)) = value.rsplit_once('@') else {
+            return Err(invalid("must contain '@'"));
+        };
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(invalid("must have a single '@' after 1 to 64 characters"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |label: &&str| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(invalid("must have a domain such as example.org"));
+        }
+        Ok(Self(value))
+    }
+
+    #[must_use]
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A review rating from 1 to 5 stars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rating(i16);
+
+impl Rating {
+    /// # Errors
+    /// `Validation` on `rating` outside 1..=5.
+    pub fn parse(raw: i64) -> Result<Self, ServiceError> {
+        match i16::try_from(raw) {
+            Ok(value @ 1..=5) => Ok(Self(value)),
+            _ => Err(ServiceError::invalid("rating", "must be an integer from 1 to 5")),
+        }
+    }
+
+    #[must_use]
+    pub fn get(self) -> i16 {
+        self.0
+    }
+}
+
+/// A review's optional free text, at most 4,000 characters; blank means none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment(Option<String>);
+
+impl Comment {
+    pub const MAX_CHARS: usize = 4000;
+
+    /// # Errors
+    /// `Validation` on `comment` when too long or containing NUL.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ServiceError> {
+        let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(Self(None)) };
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(ServiceError::invalid("comment", "must be at most 4000 characters"));
+        }
+        if text.contains('\0') {
+            return Err(ServiceError::invalid("comment", "must not contain NUL characters"));
+        }
+        Ok(Self(Some(text.to_owned())))
+    }
+
+    #[must_use]
+    pub fn into_inner(self) -> Option<String> {
+        self.0
+    }
+}
+
+/// A loan period in whole days, bounded by the library's policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoanPeriod(u32);
+
+impl LoanPeriod {
+    /// # Errors
+    /// `Validation` on `period_days` outside `1..=max_days`.
+    pub fn parse(days: i64, max_days: u32) -> Result<Self, ServiceError> {
+        match u32::try_from(days) {
+            Ok(days) if (1..=max_days).contains(&days) => Ok(Self(days)),
+            _ => Err(ServiceError::invalid("period_days", format!("must be from 1 to {max_days} days"))),
+        }
+    }
+
+    #[must_use]
+    pub fn days(self) -> u32 {
+        self.0
+    }
+
+    #[must_use]
+    pub fn duration(self) -> chrono::TimeDelta {
+        chrono::TimeDelta::days(i64::from(self.0))
+    }
+}
+
+/// How many items a page holds: 20 unless asked, never more than 100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageLimit(u64);
+
+impl PageLimit {
+    pub const DEFAULT: u64 = 20;
+    pub const MAX: u64 = 100;
+
+    /// # Errors
+    /// `Validation` on `limit` outside `1..=100`.
+    pub fn parse(raw: Option<i64>) -> Result<Self, ServiceError> {
+        match raw {
+            None => Ok(Self(Self::DEFAULT)),
+            Some(n) => match u64::try_from(n) {
+                Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+                _ => Err(ServiceError::invalid("limit", "must be from 1 to 100")),
+            },
+        }
+    }
+
+    #[must_use]
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for PageLimit {
+    fn default() -> Self {
+        Self(Self::DEFAULT)
+    }
+}
+
+#[cfg(test)]
+mod tests;

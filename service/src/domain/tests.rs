@@ -1,0 +1,107 @@
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use super::*;
+
+fn field(result: Result<impl std::fmt::Debug, ServiceError>) -> &'static str {
+    match result {
+        Err(ServiceError::Validation { field, .. }) => field,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn isbn13_with_hyphens_is_accepted_and_compacted() {
+    assert_eq!(Isbn::parse("978-0-441-17271-9").unwrap().as_str(), "9780441172719");
+}
+
+#[test]
+fn isbn10_becomes_isbn13() {
+    assert_eq!(Isbn::parse("0-441-17271-7").unwrap().as_str(), "9780441172719");
+    assert_eq!(Isbn::parse("080442957X").unwrap().as_str(), "9780804429573");
+}
+
+#[test]
+fn isbn_with_a_wrong_check_digit_is_rejected() {
+    assert_eq!(field(Isbn::parse("9780441172710")), "isbn");
+    assert_eq!(field(Isbn::parse("0441172718")), "isbn");
+}
+
+#[test]
+fn isbn_of_wrong_shape_is_rejected() {
+    for raw in ["", "123", "97804411727190", "97804411727X9", "X441172717", "ISBN 9780441172719"] {
+        assert_eq!(field(Isbn::parse(raw)), "isbn", "{raw:?}");
+    }
+}
+
+#[test]
+fn titles_are_trimmed_and_bounded() {
+    assert_eq!(Title::parse("  Dune ").unwrap().into_inner(), "Dune");
+    assert_eq!(field(Title::parse("   ")), "title");
+    assert_eq!(field(Title::parse(&"x".repeat(501))), "title");
+    assert!(Title::parse(&"é".repeat(500)).is_ok(), "the limit counts characters, not bytes");
+    assert_eq!(field(Title::parse("Du\0ne")), "title");
+}
+
+#[test]
+fn names_are_bounded() {
+    assert_eq!(PersonName::parse(" Ursula K. Le Guin ").unwrap().into_inner(), "Ursula K. Le Guin");
+    assert_eq!(field(PersonName::parse("")), "name");
+    assert_eq!(field(PersonName::parse(&"n".repeat(201))), "name");
+}
+
+#[test]
+fn emails_are_lowercased() {
+    assert_eq!(Email::parse(" Ada@Example.ORG ").unwrap().into_inner(), "ada@example.org");
+}
+
+#[test]
+fn malformed_emails_are_rejected() {
+    for raw in [
+        "",
+        "ada",
+        "ada@",
+        "@example.org",
+        "ada@example",
+        "a b@example.org",
+        "ada@exa_mple.org",
+        "ada@-x.org",
+    ] {
+        assert_eq!(field(Email::parse(raw)), "email", "{raw:?}");
+    }
+    assert_eq!(field(Email::parse(&format!("{}@example.org", "a".repeat(65)))), "email");
+}
+
+#[test]
+fn ratings_run_from_one_to_five() {
+    assert_eq!(Rating::parse(1).unwrap().get(), 1);
+    assert_eq!(Rating::parse(5).unwrap().get(), 5);
+    for raw in [0, 6, -1, i64::MAX, i64::MIN, 65_537] {
+        assert_eq!(field(Rating::parse(raw)), "rating", "{raw}");
+    }
+}
+
+#[test]
+fn blank_comments_are_none_and_long_ones_rejected() {
+    assert_eq!(Comment::parse(Some("  ")).unwrap().into_inner(), None);
+    assert_eq!(Comment::parse(None).unwrap().into_inner(), None);
+    assert_eq!(Comment::parse(Some(" Great ")).unwrap().into_inner().as_deref(), Some("Great"));
+    assert_eq!(field(Comment::parse(Some(&"c".repeat(4001)))), "comment");
+}
+
+#[test]
+fn loan_periods_are_bounded_by_policy() {
+    assert_eq!(LoanPeriod::parse(14, 60).unwrap().days(), 14);
+    assert_eq!(LoanPeriod::parse(60, 60).unwrap().duration(), chrono::TimeDelta::days(60));
+    for raw in [0, -3, 61, i64::MAX] {
+        assert_eq!(field(LoanPeriod::parse(raw, 60)), "period_days", "{raw}");
+    }
+}
+
+#[test]
+fn page_limits_default_to_twenty_and_cap_at_one_hundred() {
+    assert_eq!(PageLimit::parse(None).unwrap().get(), 20);
+    assert_eq!(PageLimit::parse(Some(100)).unwrap().get(), 100);
+    for raw in [0, 101, -1] {
+        assert_eq!(field(PageLimit::parse(Some(raw))), "limit", "{raw}");
+    }
+}

@@ -1,0 +1,200 @@
+//! Books, authors and borrowers: create, read, update, delete, and a book's detail.
+
+use chrono::NaiveDate;
+use migration::testkit::TestDb;
+use service::books::{BookChanges, NewBook};
+use service::borrowers::BorrowerChanges;
+use service::loans::CheckOut;
+use service::reviews::NewReview;
+use service::{ConflictCode, LoanPolicy, authors, books, borrowers, loans, reviews};
+
+use crate::support::*;
+
+migration::backend_tests!(
+    a_book_is_created_with_its_authors_and_normalised_isbn,
+    a_duplicate_isbn_is_a_conflict,
+    a_partial_update_changes_only_what_it_names,
+    a_books_authors_can_be_replaced_added_and_removed,
+    unknown_author_ids_are_rejected,
+    the_book_detail_costs_four_queries_however_much_it_shows,
+    authors_can_be_renamed_and_listed_with_their_books,
+    borrower_emails_are_unique_case_insensitively,
+    missing_records_are_not_found,
+);
+
+async fn a_book_is_created_with_its_authors_and_normalised_isbn(db: TestDb) {
+    let herbert = author(&db.conn, "Frank Herbert").await;
+    let input = NewBook {
+        title: "  Dune ".to_owned(),
+        isbn: Some("0-441-17271-7".to_owned()),
+        published_date: NaiveDate::from_ymd_opt(1965, 8, 1),
+        author_ids: vec![herbert, herbert],
+    };
+    let detail = books::create(&db.conn, input).await.unwrap();
+    assert_eq!(detail.book.title, "Dune");
+    assert_eq!(detail.book.isbn.as_deref(), Some("9780441172719"));
+    assert_eq!(detail.book.published_date, NaiveDate::from_ymd_opt(1965, 8, 1));
+    assert_eq!(detail.authors.iter().map(|a| a.id).collect::<Vec<_>>(), vec![herbert]);
+    assert_eq!(detail.current_loan, None);
+    assert_eq!((detail.review_count, detail.average_rating), (0, None));
+    assert_eq!(books::get(&db.conn, detail.book.id).await.unwrap(), detail);
+}
+
+async fn a_duplicate_isbn_is_a_conflict(db: TestDb) {
+    let input =
+        NewBook { title: "Dune".to_owned(), isbn: Some("9780441172719".to_owned()), ..NewBook::default() };
+    books::create(&db.conn, input.clone()).await.unwrap();
+    // The same ISBN written as an ISBN-10 is the same book.
+    let same = NewBook { isbn: Some("0441172717".to_owned()), ..input };
+    assert_conflict(books::create(&db.conn, same).await, ConflictCode::IsbnTaken);
+    let other = book(&db.conn, "Other").await;
+    let changes = BookChanges { isbn: Some(Some("978-0441172719".to_owned())), ..BookChanges::default() };
+    assert_conflict(books::update(&db.conn, other, changes).await, ConflictCode::IsbnTaken);
+    assert_invalid(
+        books::create(
+            &db.conn,
+            NewBook { title: "X".to_owned(), isbn: Some("123".to_owned()), ..NewBook::default() },
+        )
+        .await,
+        "isbn",
+    );
+}
+
+async fn a_partial_update_changes_only_what_it_names(db: TestDb) {
+    let input = NewBook {
+        title: "Dune".to_owned(),
+        isbn: Some("9780441172719".to_owned()),
+        published_date: NaiveDate::from_ymd_opt(1965, 8, 1),
+        ..NewBook::default()
+    };
+    let id = books::create(&db.conn, input).await.unwrap().book.id;
+    let renamed = books::update(
+        &db.conn,
+        id,
+        BookChanges { title: Some("Dune Messiah".to_owned()), ..BookChanges::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(renamed.book.title, "Dune Messiah");
+    assert_eq!(renamed.book.isbn.as_deref(), Some("9780441172719"));
+    let cleared = books::update(
+        &db.conn,
+        id,
+        BookChanges { isbn: Some(None), published_date: Some(None), ..BookChanges::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!((cleared.book.isbn, cleared.book.published_date), (None, None));
+    assert_eq!(cleared.book.title, "Dune Messiah");
+    assert!(cleared.book.updated_at >= renamed.book.updated_at);
+    assert_invalid(
+        books::update(&db.conn, id, BookChanges { title: Some(" ".to_owned()), ..BookChanges::default() })
+            .await,
+        "title",
+    );
+}
+
+async fn a_books_authors_can_be_replaced_added_and_removed(db: TestDb) {
+    let (a, b, c) = (author(&db.conn, "A").await, author(&db.conn, "B").await, author(&db.conn, "C").await);
+    let id = book_by(&db.conn, "Good Omens", &[a]).await.book.id;
+    let ids = |authors: Vec<entity::author::Model>| authors.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(ids(books::set_authors(&db.conn, id, vec![b, c]).await.unwrap()), vec![b, c]);
+    assert_eq!(ids(books::add_author(&db.conn, id, a).await.unwrap()), vec![a, b, c]);
+    assert_eq!(
+        ids(books::add_author(&db.conn, id, a).await.unwrap()),
+        vec![a, b, c],
+        "adding twice is a no-op"
+    );
+    assert_eq!(ids(books::remove_author(&db.conn, id, b).await.unwrap()), vec![a, c]);
+    assert_not_found(books::remove_author(&db.conn, id, b).await, "book author");
+    assert_eq!(ids(books::set_authors(&db.conn, id, vec![]).await.unwrap()), Vec::<i64>::new());
+}
+
+async fn unknown_author_ids_are_rejected(db: TestDb) {
+    let a = author(&db.conn, "A").await;
+    let id = book_by(&db.conn, "Kept", &[a]).await.book.id;
+    assert_invalid(books::set_authors(&db.conn, id, vec![a, a + 99]).await, "author_ids");
+    assert_eq!(books::get(&db.conn, id).await.unwrap().authors.len(), 1, "a failed replace changes nothing");
+    assert_invalid(books::add_author(&db.conn, id, a + 99).await, "author_ids");
+    let input = NewBook { title: "New".to_owned(), author_ids: vec![a + 99], ..NewBook::default() };
+    assert_invalid(books::create(&db.conn, input).await, "author_ids");
+    assert_eq!(books::list(&db.conn, &Default::default(), &Default::default()).await.unwrap().items.len(), 1);
+}
+
+async fn the_book_detail_costs_four_queries_however_much_it_shows(mut db: TestDb) {
+    let log = StatementLog::attach(&mut db.conn);
+    let plain = book(&db.conn, "Plain").await;
+    let mut author_ids = Vec::new();
+    for n in 0..5 {
+        author_ids.push(author(&db.conn, &format!("Author {n}")).await);
+    }
+    let rich = book_by(&db.conn, "Rich", &author_ids).await.book.id;
+    let policy = LoanPolicy::default();
+    for n in 0..3 {
+        let reader = borrower(&db.conn, n).await;
+        let request = CheckOut { book_id: rich, borrower_id: reader, period_days: None };
+        let loan = loans::check_out(&db.conn, &policy, request).await.unwrap();
+        loans::return_loan(&db.conn, loan.id).await.unwrap();
+        let review =
+            NewReview { book_id: rich, borrower_id: reader, rating: 3 + n as i64 % 3, comment: None };
+        reviews::create(&db.conn, review).await.unwrap();
+    }
+    let reader = borrower(&db.conn, 9).await;
+    loans::check_out(&db.conn, &policy, CheckOut { book_id: rich, borrower_id: reader, period_days: None })
+        .await
+        .unwrap();
+
+    log.take();
+    let detail = books::get(&db.conn, plain).await.unwrap();
+    assert_eq!(log.take().len(), 4, "detail of a plain book");
+    assert_eq!(detail.review_count, 0);
+
+    let detail = books::get(&db.conn, rich).await.unwrap();
+    assert_eq!(log.take().len(), 4, "detail of a book with five authors, three reviews and a loan");
+    assert_eq!(detail.authors.len(), 5);
+    assert_eq!(detail.review_count, 3);
+    assert_eq!(detail.average_rating, Some(4.0), "ratings 3, 4 and 5");
+    assert!(detail.current_loan.is_some_and(|loan| !loan.overdue));
+}
+
+async fn authors_can_be_renamed_and_listed_with_their_books(db: TestDb) {
+    let le_guin = author(&db.conn, "Ursula Le Guin").await;
+    let renamed = authors::rename(&db.conn, le_guin, "Ursula K. Le Guin").await.unwrap();
+    assert_eq!(renamed.name, "Ursula K. Le Guin");
+    assert_eq!(authors::get(&db.conn, le_guin).await.unwrap(), renamed);
+    book_by(&db.conn, "Earthsea", &[le_guin]).await;
+    book_by(&db.conn, "The Dispossessed", &[le_guin]).await;
+    book(&db.conn, "Unrelated").await;
+    let theirs = books::of_author(&db.conn, le_guin, &Default::default()).await.unwrap();
+    let titles: Vec<_> = theirs.items.iter().map(|s| s.book.title.as_str()).collect();
+    assert_eq!(titles, ["Earthsea", "The Dispossessed"]);
+    assert_not_found(books::of_author(&db.conn, le_guin + 1, &Default::default()).await, "author");
+    assert_invalid(authors::rename(&db.conn, le_guin, "").await, "name");
+}
+
+async fn borrower_emails_are_unique_case_insensitively(db: TestDb) {
+    let ada = borrowers::create(&db.conn, "Ada", "Ada@Example.org").await.unwrap();
+    assert_eq!(ada.email, "ada@example.org");
+    assert_conflict(borrowers::create(&db.conn, "Ada 2", "ADA@example.ORG").await, ConflictCode::EmailTaken);
+    let grace = borrowers::create(&db.conn, "Grace", "grace@example.org").await.unwrap();
+    let changes = BorrowerChanges { email: Some("ada@EXAMPLE.org".to_owned()), ..BorrowerChanges::default() };
+    assert_conflict(borrowers::update(&db.conn, grace.id, changes).await, ConflictCode::EmailTaken);
+    let changes = BorrowerChanges { name: Some("Grace Hopper".to_owned()), ..BorrowerChanges::default() };
+    let updated = borrowers::update(&db.conn, grace.id, changes).await.unwrap();
+    assert_eq!((updated.name.as_str(), updated.email.as_str()), ("Grace Hopper", "grace@example.org"));
+    assert_invalid(borrowers::create(&db.conn, "X", "not-an-email").await, "email");
+}
+
+async fn missing_records_are_not_found(db: TestDb) {
+    assert_not_found(books::get(&db.conn, 404).await, "book");
+    assert_not_found(authors::get(&db.conn, 404).await, "author");
+    assert_not_found(borrowers::get(&db.conn, 404).await, "borrower");
+    assert_not_found(reviews::get(&db.conn, 404).await, "review");
+    assert_not_found(loans::get(&db.conn, 404).await, "loan");
+    assert_not_found(books::update(&db.conn, 404, BookChanges::default()).await, "book");
+    assert_not_found(books::delete(&db.conn, 404).await, "book");
+    assert_not_found(authors::delete(&db.conn, 404).await, "author");
+    assert_not_found(borrowers::delete(&db.conn, 404).await, "borrower");
+    assert_not_found(reviews::delete(&db.conn, 404).await, "review");
+    assert_not_found(books::set_authors(&db.conn, 404, vec![]).await, "book");
+}

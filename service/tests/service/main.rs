@@ -1,0 +1,10 @@
+//! The library's rules, proven on SQLite, PostgreSQL and MariaDB with the same test bodies.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+mod catalogue;
+mod concurrency;
+mod deletes;
+mod listing;
+mod loans;
+mod reviews;
+mod support;
