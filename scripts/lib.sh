@@ -41,3 +41,17 @@ ensure_sea_orm_cli() {
     cargo install sea-orm-cli@2.0.4 --locked --no-default-features --features cli,codegen,runtime-tokio-rustls,sqlx-postgres --root "$LIBRIS_TOOLS"
   fi
 }
+
+# A Python virtualenv for the project's Python-based checks, rebuilt when its pins change.
+PY_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/libris/py-venv"
+PY_REQUIREMENTS=(openapi-spec-validator==0.9.0)
+ensure_py_venv() {
+  local stamp="$PY_VENV/.requirements" want="${PY_REQUIREMENTS[*]}"
+  if [ ! -x "$PY_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "preparing the Python tools venv ($want)"
+    rm -rf "$PY_VENV"
+    python3 -m venv "$PY_VENV"
+    "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
+    echo "$want" >"$stamp"
+  fi
+}

@@ -1,1 +1,91 @@
-//! placeholder
+//! The Libris HTTP API: poem-openapi operations over the `service` crate, problem+json errors, the spec,
+//! Swagger UI, and the [`app`] builder shared by the local server, the Lambda shell and the tests.
+//!
+//! This crate knows nothing of Lambda: a host that serves the app under a path prefix (an API Gateway
+//! stage) strips the prefix and says so in the `X-Forwarded-Prefix` header, and the docs follow it.
+
+#![expect(
+    clippy::result_large_err,
+    reason = "ApiError is poem-openapi's response enum, built only on the failure path of a request"
+)]
+
+pub mod api;
+pub mod config;
+mod docs;
+pub mod dto;
+mod observe;
+pub mod problem;
+
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::OpenApiService;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use service::LoanPolicy;
+
+pub use config::Config;
+
+/// Everything an operation needs, shared by all requests.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub policy: LoanPolicy,
+    /// Requests with a larger body are refused with 413.
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    /// 64 KiB: far above any valid request of this API, far below what could hurt a small Lambda.
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db, policy: LoanPolicy::default(), max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES }
+    }
+}
+
+/// The OpenAPI service: every operation, described. Needs no database.
+#[must_use]
+pub fn openapi_service() -> OpenApiService<api::Api, ()> {
+    OpenApiService::new(api::api(), "Libris", env!("CARGO_PKG_VERSION"))
+        .description(
+            "A library: borrowers loan books and review them, librarians keep the catalogue. \
+             Lists are keyset-paginated (`cursor`, `limit`); errors are RFC 9457 problem+json.",
+        )
+        .server(docs::BASE_PATH_MARKER)
+}
+
+/// The spec as served at the root (no path prefix), as checked in at `openapi/openapi.json`.
+#[must_use]
+pub fn spec_json() -> String {
+    docs::Docs::new(&openapi_service()).json_for("")
+}
+
+/// The whole application: API, docs, limits, problem+json for every error, request ids and logging.
+pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
+    let service = openapi_service();
+    let docs = docs::Docs::new(&service);
+    let limit = state.max_body_bytes;
+    Route::new()
+        .nest("/", service)
+        .at("/docs", poem::get(docs::ui))
+        .at("/openapi.json", poem::get(docs::json))
+        .at("/openapi.yaml", poem::get(docs::yaml))
+        .around(move |next, req| observe::limit_body(next, req, limit))
+        .data(docs)
+        .data(state)
+        .catch_all_error(problem::catch_all)
+        .around(observe::observe)
+}
+
+/// Opens the database pool the way the local server and tests want it.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // One writer at a time is what SQLite does anyway; one connection avoids SQLITE_BUSY upgrades.
+        options.max_connections(1);
+    }
+    Database::connect(options).await
+}

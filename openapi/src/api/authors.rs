@@ -1,0 +1,84 @@
+//! `/authors`.
+
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use service::{authors as svc, books};
+
+use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page};
+use crate::dto::{Author, AuthorInput, AuthorPage, BookPage};
+
+#[derive(Debug)]
+pub struct AuthorsApi;
+
+#[OpenApi(tag = "Tag::Authors")]
+impl AuthorsApi {
+    /// List authors
+    #[oai(path = "/authors", method = "get", operation_id = "listAuthors")]
+    async fn list(
+        &self,
+        state: State<'_>,
+        /// Case-insensitive substring of the name.
+        Query(name): Query<Option<String>>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<AuthorPage>> {
+        Ok(Json(svc::list(&state.db, name.as_deref(), &page(cursor, limit)?).await?.into()))
+    }
+
+    /// Add an author
+    #[oai(path = "/authors", method = "post", operation_id = "createAuthor")]
+    async fn create(
+        &self,
+        state: State<'_>,
+        base: Data<&BasePath>,
+        body: Json<AuthorInput>,
+    ) -> ApiResult<AuthorCreated> {
+        let author = Author::from(svc::create(&state.db, &body.0.name).await?);
+        let location = base.location(&format!("/authors/{}", author.id));
+        Ok(AuthorCreated::Created(Json(author), location))
+    }
+
+    /// Get an author
+    #[oai(path = "/authors/:id", method = "get", operation_id = "getAuthor")]
+    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Author>> {
+        Ok(Json(svc::get(&state.db, id).await?.into()))
+    }
+
+    /// Rename an author
+    #[oai(path = "/authors/:id", method = "patch", operation_id = "updateAuthor")]
+    async fn update(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        body: Json<AuthorInput>,
+    ) -> ApiResult<Json<Author>> {
+        Ok(Json(svc::rename(&state.db, id, &body.0.name).await?.into()))
+    }
+
+    /// Delete an author
+    ///
+    /// The author is removed from the books they were credited on; the books stay.
+    #[oai(path = "/authors/:id", method = "delete", operation_id = "deleteAuthor")]
+    async fn delete(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+        svc::delete(&state.db, id).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// List an author's books
+    #[oai(path = "/authors/:id/books", method = "get", operation_id = "listAuthorBooks")]
+    async fn books(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<BookPage>> {
+        Ok(Json(books::of_author(&state.db, id, &page(cursor, limit)?).await?.into()))
+    }
+}

@@ -1,0 +1,203 @@
+//! `/books`: the catalogue.
+
+use chrono::NaiveDate;
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use service::books::{self as svc, BookChanges, BookFilter};
+use service::reviews::{self as reviews_svc};
+
+use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, maybe, page};
+use crate::dto::{
+    Author, AuthorIds, AuthorRef, Book, BookPage, BookPatch, NewBook, NewReview, Review, ReviewPage,
+};
+
+#[derive(Debug)]
+pub struct BooksApi;
+
+#[OpenApi(tag = "Tag::Books")]
+impl BooksApi {
+    /// List books
+    ///
+    /// Keyset-paginated in id order. Filters combine: `title` is a case-insensitive substring.
+    #[oai(path = "/books", method = "get", operation_id = "listBooks")]
+    #[expect(clippy::too_many_arguments, reason = "one parameter per documented query filter")]
+    async fn list(
+        &self,
+        state: State<'_>,
+        /// Case-insensitive substring of the title.
+        Query(title): Query<Option<String>>,
+        /// Only books credited to this author.
+        Query(author_id): Query<Option<i64>>,
+        /// Published on or after this date.
+        Query(published_from): Query<Option<NaiveDate>>,
+        /// Published on or before this date.
+        Query(published_to): Query<Option<NaiveDate>>,
+        /// `true`: only books not on loan; `false`: only books on loan.
+        Query(available): Query<Option<bool>>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<BookPage>> {
+        let filter = BookFilter { title, author_id, published_from, published_to, available };
+        Ok(Json(svc::list(&state.db, &filter, &page(cursor, limit)?).await?.into()))
+    }
+
+    /// List available books
+    ///
+    /// Books not on loan right now, paginated and filtered like `listBooks`.
+    #[oai(path = "/books/available", method = "get", operation_id = "listAvailableBooks")]
+    #[expect(clippy::too_many_arguments, reason = "one parameter per documented query filter")]
+    async fn available(
+        &self,
+        state: State<'_>,
+        /// Case-insensitive substring of the title.
+        Query(title): Query<Option<String>>,
+        /// Only books credited to this author.
+        Query(author_id): Query<Option<i64>>,
+        /// Published on or after this date.
+        Query(published_from): Query<Option<NaiveDate>>,
+        /// Published on or before this date.
+        Query(published_to): Query<Option<NaiveDate>>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<BookPage>> {
+        let filter = BookFilter { title, author_id, published_from, published_to, available: None };
+        Ok(Json(svc::available(&state.db, &filter, &page(cursor, limit)?).await?.into()))
+    }
+
+    /// Add a book
+    #[oai(path = "/books", method = "post", operation_id = "createBook")]
+    async fn create(
+        &self,
+        state: State<'_>,
+        base: Data<&BasePath>,
+        body: Json<NewBook>,
+    ) -> ApiResult<BookCreated> {
+        let Json(input) = body;
+        let input = svc::NewBook {
+            title: input.title,
+            isbn: input.isbn,
+            published_date: input.published_date,
+            author_ids: input.author_ids,
+        };
+        let book = Book::from(svc::create(&state.db, input).await?);
+        let location = base.location(&format!("/books/{}", book.id));
+        Ok(BookCreated::Created(Json(book), location))
+    }
+
+    /// Get a book
+    ///
+    /// The book with its authors, whether it is on loan (and until when) and its review statistics.
+    #[oai(path = "/books/:id", method = "get", operation_id = "getBook")]
+    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Book>> {
+        Ok(Json(svc::get(&state.db, id).await?.into()))
+    }
+
+    /// Update a book
+    ///
+    /// Changes the given fields only; `null` clears `isbn` or `published_date`.
+    #[oai(path = "/books/:id", method = "patch", operation_id = "updateBook")]
+    async fn update(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        body: Json<BookPatch>,
+    ) -> ApiResult<Json<Book>> {
+        let Json(patch) = body;
+        let changes = BookChanges {
+            title: patch.title,
+            isbn: maybe(patch.isbn),
+            published_date: maybe(patch.published_date),
+        };
+        Ok(Json(svc::update(&state.db, id, changes).await?.into()))
+    }
+
+    /// Delete a book
+    ///
+    /// Refused with `book_on_loan` while the book is on loan. Its reviews and loan history go with it.
+    #[oai(path = "/books/:id", method = "delete", operation_id = "deleteBook")]
+    async fn delete(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+        svc::delete(&state.db, id).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Replace a book's authors
+    #[oai(path = "/books/:id/authors", method = "put", operation_id = "replaceBookAuthors")]
+    async fn replace_authors(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        body: Json<AuthorIds>,
+    ) -> ApiResult<Json<Vec<Author>>> {
+        let authors = svc::set_authors(&state.db, id, body.0.author_ids).await?;
+        Ok(Json(authors.into_iter().map(Author::from).collect()))
+    }
+
+    /// Credit an author on a book
+    ///
+    /// Adding an author already credited changes nothing.
+    #[oai(path = "/books/:id/authors", method = "post", operation_id = "addBookAuthor")]
+    async fn add_author(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        body: Json<AuthorRef>,
+    ) -> ApiResult<Json<Vec<Author>>> {
+        let authors = svc::add_author(&state.db, id, body.0.author_id).await?;
+        Ok(Json(authors.into_iter().map(Author::from).collect()))
+    }
+
+    /// Remove an author from a book
+    #[oai(path = "/books/:id/authors/:author_id", method = "delete", operation_id = "removeBookAuthor")]
+    async fn remove_author(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        Path(author_id): Path<i64>,
+    ) -> ApiResult<Json<Vec<Author>>> {
+        let authors = svc::remove_author(&state.db, id, author_id).await?;
+        Ok(Json(authors.into_iter().map(Author::from).collect()))
+    }
+
+    /// List a book's reviews
+    #[oai(path = "/books/:id/reviews", method = "get", operation_id = "listBookReviews")]
+    async fn reviews(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<ReviewPage>> {
+        Ok(Json(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?.into()))
+    }
+
+    /// Review a book
+    ///
+    /// Only a borrower who has borrowed the book (now or before) may review it, once.
+    #[oai(path = "/books/:id/reviews", method = "post", operation_id = "createReview")]
+    async fn create_review(
+        &self,
+        state: State<'_>,
+        base: Data<&BasePath>,
+        Path(id): Path<i64>,
+        body: Json<NewReview>,
+    ) -> ApiResult<ReviewCreated> {
+        let Json(input) = body;
+        let input = reviews_svc::NewReview {
+            book_id: id,
+            borrower_id: input.borrower_id,
+            rating: input.rating,
+            comment: input.comment,
+        };
+        let review = Review::from(reviews_svc::create(&state.db, input).await?);
+        let location = base.location(&format!("/reviews/{}", review.id));
+        Ok(ReviewCreated::Created(Json(review), location))
+    }
+}

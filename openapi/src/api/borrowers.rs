@@ -1,0 +1,110 @@
+//! `/borrowers`.
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, OpenApi};
+use service::borrowers::{self as svc, BorrowerChanges, BorrowerFilter};
+use service::loans;
+
+use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page};
+use crate::dto::{Borrower, BorrowerPage, BorrowerPatch, LoanPage, NewBorrower};
+
+#[derive(Debug)]
+pub struct BorrowersApi;
+
+/// Which of a borrower's loans to list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum LoanStatus {
+    /// Loans held now.
+    #[default]
+    Current,
+    /// Loans already returned.
+    Returned,
+}
+
+#[OpenApi(tag = "Tag::Borrowers")]
+impl BorrowersApi {
+    /// List borrowers
+    #[oai(path = "/borrowers", method = "get", operation_id = "listBorrowers")]
+    async fn list(
+        &self,
+        state: State<'_>,
+        /// Case-insensitive substring of the name.
+        Query(name): Query<Option<String>>,
+        /// Case-insensitive substring of the e-mail address.
+        Query(email): Query<Option<String>>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<BorrowerPage>> {
+        let filter = BorrowerFilter { name, email };
+        Ok(Json(svc::list(&state.db, &filter, &page(cursor, limit)?).await?.into()))
+    }
+
+    /// Register a borrower
+    ///
+    /// E-mail addresses are unique, ignoring case (`email_taken`).
+    #[oai(path = "/borrowers", method = "post", operation_id = "createBorrower")]
+    async fn create(
+        &self,
+        state: State<'_>,
+        base: Data<&BasePath>,
+        body: Json<NewBorrower>,
+    ) -> ApiResult<BorrowerCreated> {
+        let borrower = Borrower::from(svc::create(&state.db, &body.0.name, &body.0.email).await?);
+        let location = base.location(&format!("/borrowers/{}", borrower.id));
+        Ok(BorrowerCreated::Created(Json(borrower), location))
+    }
+
+    /// Get a borrower
+    #[oai(path = "/borrowers/:id", method = "get", operation_id = "getBorrower")]
+    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Borrower>> {
+        Ok(Json(svc::get(&state.db, id).await?.into()))
+    }
+
+    /// Update a borrower
+    #[oai(path = "/borrowers/:id", method = "patch", operation_id = "updateBorrower")]
+    async fn update(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        body: Json<BorrowerPatch>,
+    ) -> ApiResult<Json<Borrower>> {
+        let changes = BorrowerChanges { name: body.0.name, email: body.0.email };
+        Ok(Json(svc::update(&state.db, id, changes).await?.into()))
+    }
+
+    /// Delete a borrower
+    ///
+    /// Refused with `borrower_has_loans` while they hold a loan. Their reviews and history go with them.
+    #[oai(path = "/borrowers/:id", method = "delete", operation_id = "deleteBorrower")]
+    async fn delete(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+        svc::delete(&state.db, id).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// List a borrower's loans
+    ///
+    /// `status=current` (default) lists the loans held now; `status=returned` the loan history.
+    #[oai(path = "/borrowers/:id/loans", method = "get", operation_id = "listBorrowerLoans")]
+    async fn loans(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// Current loans or returned ones.
+        Query(status): Query<Option<LoanStatus>>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<LoanPage>> {
+        let page = page(cursor, limit)?;
+        Ok(Json(match status.unwrap_or_default() {
+            LoanStatus::Current => loans::current_of(&state.db, id, &page).await?.into(),
+            LoanStatus::Returned => loans::history_of(&state.db, id, &page).await?.into(),
+        }))
+    }
+}

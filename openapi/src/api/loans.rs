@@ -1,0 +1,73 @@
+//! `/loans`: check-out, return, renewal.
+
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use service::loans::{self as svc, CheckOut, LoanFilter};
+
+use super::{ApiResult, BasePath, LoanCreated, State, Tag, page};
+use crate::dto::{CheckOutRequest, Loan, LoanPage};
+
+#[derive(Debug)]
+pub struct LoansApi;
+
+#[OpenApi(tag = "Tag::Loans")]
+impl LoansApi {
+    /// Check out a book
+    ///
+    /// Conflicts: `book_on_loan`, `loan_limit_reached`, `borrower_has_overdue_loans`.
+    #[oai(path = "/loans", method = "post", operation_id = "checkOutBook")]
+    async fn check_out(
+        &self,
+        state: State<'_>,
+        base: Data<&BasePath>,
+        body: Json<CheckOutRequest>,
+    ) -> ApiResult<LoanCreated> {
+        let Json(input) = body;
+        let request = CheckOut {
+            book_id: input.book_id,
+            borrower_id: input.borrower_id,
+            period_days: input.period_days,
+        };
+        let loan = Loan::from(svc::check_out(&state.db, &state.policy, request).await?);
+        let location = base.location(&format!("/loans/{}", loan.id));
+        Ok(LoanCreated::Created(Json(loan), location))
+    }
+
+    /// List active loans
+    #[oai(path = "/loans", method = "get", operation_id = "listLoans")]
+    async fn list(
+        &self,
+        state: State<'_>,
+        /// Only this borrower's loans.
+        Query(borrower_id): Query<Option<i64>>,
+        /// Only loans of this book.
+        Query(book_id): Query<Option<i64>>,
+        /// `true`: only overdue loans; `false`: only loans still in time.
+        Query(overdue): Query<Option<bool>>,
+        /// `next_cursor` of the previous page.
+        Query(cursor): Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        Query(limit): Query<Option<i64>>,
+    ) -> ApiResult<Json<LoanPage>> {
+        let filter = LoanFilter { borrower_id, book_id, overdue };
+        Ok(Json(svc::list(&state.db, &filter, &page(cursor, limit)?).await?.into()))
+    }
+
+    /// Return a book
+    ///
+    /// The loan moves to the borrower's history; `returned_late` tells whether it was overdue.
+    #[oai(path = "/loans/:id/return", method = "post", operation_id = "returnLoan")]
+    async fn return_loan(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Loan>> {
+        Ok(Json(svc::return_loan(&state.db, id).await?.loan.into()))
+    }
+
+    /// Renew a loan
+    ///
+    /// Extends the due date by one loan period. Conflicts: `renewal_limit_reached`, `loan_overdue`.
+    #[oai(path = "/loans/:id/renew", method = "post", operation_id = "renewLoan")]
+    async fn renew(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Loan>> {
+        Ok(Json(svc::renew(&state.db, &state.policy, id).await?.into()))
+    }
+}

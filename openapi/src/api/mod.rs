@@ -1,0 +1,107 @@
+//! The API's operations, one `#[OpenApi]` struct per resource, combined into one tuple.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Tags, payload::Json};
+use service::page::PageRequest;
+
+use crate::problem::ApiError;
+
+mod authors;
+mod books;
+mod borrowers;
+mod health;
+mod loans;
+mod reviews;
+
+/// Every operation of the API.
+pub type Api = (
+    books::BooksApi,
+    authors::AuthorsApi,
+    borrowers::BorrowersApi,
+    loans::LoansApi,
+    reviews::ReviewsApi,
+    health::HealthApi,
+);
+
+pub fn api() -> Api {
+    (
+        books::BooksApi,
+        authors::AuthorsApi,
+        borrowers::BorrowersApi,
+        loans::LoansApi,
+        reviews::ReviewsApi,
+        health::HealthApi,
+    )
+}
+
+#[derive(Tags)]
+enum Tag {
+    /// The catalogue: books, their authors and reviews, and which are available.
+    Books,
+    /// The people who wrote the books.
+    Authors,
+    /// Library members and their loans.
+    Borrowers,
+    /// Check-outs, returns and renewals.
+    Loans,
+    /// Ratings and comments by borrowers.
+    Reviews,
+    /// Liveness and readiness probes.
+    Health,
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The path prefix the app is served under (an API Gateway stage such as `/prod`), or empty.
+#[derive(Clone, Debug, Default)]
+pub struct BasePath(pub String);
+
+impl BasePath {
+    fn location(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+/// A JSON field that may be absent (leave alone), `null` (clear) or a value (set).
+fn maybe<T>(value: poem_openapi::types::MaybeUndefined<T>) -> Option<Option<T>> {
+    use poem_openapi::types::MaybeUndefined;
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+fn page(cursor: Option<String>, limit: Option<i64>) -> ApiResult<PageRequest> {
+    Ok(PageRequest::new(cursor, limit)?)
+}
+
+/// 204 with no body.
+#[derive(Debug, ApiResponse)]
+pub enum Deleted {
+    /// Deleted.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// Declares a "201 Created with Location" response per resource type.
+macro_rules! created_response {
+    ($($name:ident => $dto:ty),* $(,)?) => {$(
+        #[derive(Debug, ApiResponse)]
+        pub enum $name {
+            /// Created; `Location` is its URL.
+            #[oai(status = 201)]
+            Created(Json<$dto>, #[oai(header = "Location")] String),
+        }
+    )*};
+}
+
+created_response!(
+    BookCreated => crate::dto::Book,
+    AuthorCreated => crate::dto::Author,
+    BorrowerCreated => crate::dto::Borrower,
+    LoanCreated => crate::dto::Loan,
+    ReviewCreated => crate::dto::Review,
+);
+
+type State<'a> = Data<&'a crate::AppState>;

@@ -1,0 +1,49 @@
+//! Swagger UI and the spec, served so that they work under any path prefix (e.g. `/prod`): the spec's
+//! server URL is the prefix the request came through, so "Try it out" calls the right URLs.
+
+use poem::handler;
+use poem::web::{Data, Html};
+use poem::{IntoResponse, Response};
+
+use crate::api::{Api, BasePath};
+
+/// Stands in for the server URL in the generated documents until a request says what it is.
+pub(crate) const BASE_PATH_MARKER: &str = "https://libris.invalid/__base_path__";
+
+/// The documents, rendered once at start-up with the marker in place of the server URL.
+#[derive(Clone, Debug)]
+pub(crate) struct Docs {
+    json: String,
+    yaml: String,
+    html: String,
+}
+
+impl Docs {
+    pub(crate) fn new(service: &poem_openapi::OpenApiService<Api, ()>) -> Self {
+        Self { json: service.spec(), yaml: service.spec_yaml(), html: service.swagger_ui_html() }
+    }
+
+    pub(crate) fn json_for(&self, base: &str) -> String {
+        with_base(&self.json, base)
+    }
+}
+
+/// The base path is validated where it is read (see `observe`), so it is safe inside JSON and HTML.
+fn with_base(document: &str, base: &str) -> String {
+    document.replace(BASE_PATH_MARKER, if base.is_empty() { "/" } else { base })
+}
+
+#[handler]
+pub(crate) fn ui(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Html<String> {
+    Html(with_base(&docs.html, &base.0))
+}
+
+#[handler]
+pub(crate) fn json(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Response {
+    docs.json_for(&base.0).with_content_type("application/json").into_response()
+}
+
+#[handler]
+pub(crate) fn yaml(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Response {
+    with_base(&docs.yaml, &base.0).with_content_type("application/yaml").into_response()
+}

@@ -1,0 +1,344 @@
+//! The JSON shapes of the API. Names here are the schema names client generators see: keep them stable.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{author, borrower, loan, loan_history, review};
+use poem_openapi::Object;
+use poem_openapi::types::{Example, MaybeUndefined};
+use service::books::{BookDetail, BookSummary};
+use service::page::Page;
+
+/// A person who wrote books.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Author {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<author::Model> for Author {
+    fn from(m: author::Model) -> Self {
+        Self { id: m.id, name: m.name, created_at: m.created_at, updated_at: m.updated_at }
+    }
+}
+
+/// A book with everything its page shows.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Book {
+    pub id: i64,
+    pub title: String,
+    /// ISBN-13, digits only.
+    #[oai(nullable)]
+    pub isbn: Option<String>,
+    #[oai(nullable)]
+    pub published_date: Option<NaiveDate>,
+    pub authors: Vec<Author>,
+    /// Whether the book can be checked out now.
+    pub available: bool,
+    /// When the current loan is due, if the book is on loan.
+    #[oai(nullable)]
+    pub due_at: Option<DateTime<Utc>>,
+    pub review_count: i64,
+    /// Mean rating to two decimals; null before the first review.
+    #[oai(nullable)]
+    pub average_rating: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<BookDetail> for Book {
+    fn from(d: BookDetail) -> Self {
+        Self {
+            id: d.book.id,
+            title: d.book.title,
+            isbn: d.book.isbn,
+            published_date: d.book.published_date,
+            authors: d.authors.into_iter().map(Author::from).collect(),
+            available: d.current_loan.is_none(),
+            due_at: d.current_loan.map(|loan| loan.due_at),
+            review_count: d.review_count,
+            average_rating: d.average_rating,
+            created_at: d.book.created_at,
+            updated_at: d.book.updated_at,
+        }
+    }
+}
+
+/// A book as lists show it.
+#[derive(Clone, Debug, PartialEq, Object)]
+#[oai(rename = "BookSummary")]
+pub struct BookSummaryDto {
+    pub id: i64,
+    pub title: String,
+    #[oai(nullable)]
+    pub isbn: Option<String>,
+    #[oai(nullable)]
+    pub published_date: Option<NaiveDate>,
+    pub authors: Vec<Author>,
+    pub available: bool,
+}
+
+impl From<BookSummary> for BookSummaryDto {
+    fn from(s: BookSummary) -> Self {
+        Self {
+            id: s.book.id,
+            title: s.book.title,
+            isbn: s.book.isbn,
+            published_date: s.book.published_date,
+            authors: s.authors.into_iter().map(Author::from).collect(),
+            available: s.available,
+        }
+    }
+}
+
+/// A library member.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Borrower {
+    pub id: i64,
+    pub name: String,
+    /// Lower-cased; unique.
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<borrower::Model> for Borrower {
+    fn from(m: borrower::Model) -> Self {
+        Self { id: m.id, name: m.name, email: m.email, created_at: m.created_at, updated_at: m.updated_at }
+    }
+}
+
+/// A loan, active or returned. A returned loan keeps its id.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Loan {
+    pub id: i64,
+    pub book_id: i64,
+    pub borrower_id: i64,
+    pub borrowed_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub renewals: i32,
+    /// Active and past its due time.
+    pub overdue: bool,
+    /// When the book came back; null while the loan is active.
+    #[oai(nullable)]
+    pub returned_at: Option<DateTime<Utc>>,
+    /// Whether it came back after its due time; null while the loan is active.
+    #[oai(nullable)]
+    pub returned_late: Option<bool>,
+}
+
+impl From<loan::Model> for Loan {
+    fn from(m: loan::Model) -> Self {
+        Self {
+            overdue: m.due_at < Utc::now(),
+            id: m.id,
+            book_id: m.book_id,
+            borrower_id: m.borrower_id,
+            borrowed_at: m.borrowed_at,
+            due_at: m.due_at,
+            renewals: m.renewals,
+            returned_at: None,
+            returned_late: None,
+        }
+    }
+}
+
+impl From<loan_history::Model> for Loan {
+    fn from(m: loan_history::Model) -> Self {
+        Self {
+            id: m.id,
+            book_id: m.book_id,
+            borrower_id: m.borrower_id,
+            borrowed_at: m.borrowed_at,
+            due_at: m.due_at,
+            renewals: m.renewals,
+            overdue: false,
+            returned_at: Some(m.returned_at),
+            returned_late: Some(m.returned_late),
+        }
+    }
+}
+
+/// A borrower's rating and comment on a book.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Review {
+    pub id: i64,
+    pub book_id: i64,
+    pub borrower_id: i64,
+    /// 1 to 5.
+    pub rating: i16,
+    #[oai(nullable)]
+    pub comment: Option<String>,
+    pub reviewed_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<review::Model> for Review {
+    fn from(m: review::Model) -> Self {
+        Self {
+            id: m.id,
+            book_id: m.book_id,
+            borrower_id: m.borrower_id,
+            rating: m.rating,
+            comment: m.comment,
+            reviewed_at: m.reviewed_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Declares a page schema per item type: every list answers `{items, next_cursor}` the same way.
+macro_rules! page_object {
+    ($($page:ident => $item:ty),* $(,)?) => {$(
+        #[doc = concat!("A page of `", stringify!($item), "`; pass `next_cursor` back as `cursor` for the next.")]
+        #[derive(Clone, Debug, PartialEq, Object)]
+        pub struct $page {
+            pub items: Vec<$item>,
+            /// Opaque; null on the last page.
+            #[oai(nullable)]
+            pub next_cursor: Option<String>,
+        }
+
+        impl<T: Into<$item>> From<Page<T>> for $page {
+            fn from(page: Page<T>) -> Self {
+                Self { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }
+            }
+        }
+    )*};
+}
+
+page_object!(
+    BookPage => BookSummaryDto,
+    AuthorPage => Author,
+    BorrowerPage => Borrower,
+    LoanPage => Loan,
+    ReviewPage => Review,
+);
+
+// ---- requests ----
+
+/// A book to add to the catalogue.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct NewBook {
+    pub title: String,
+    /// ISBN-10 or ISBN-13, hyphens allowed; stored as ISBN-13.
+    pub isbn: Option<String>,
+    pub published_date: Option<NaiveDate>,
+    /// Existing authors to credit.
+    #[oai(default)]
+    pub author_ids: Vec<i64>,
+}
+
+impl Example for NewBook {
+    fn example() -> Self {
+        Self {
+            title: "Dune".to_owned(),
+            isbn: Some("978-0-441-17271-9".to_owned()),
+            published_date: NaiveDate::from_ymd_opt(1965, 8, 1),
+            author_ids: vec![1],
+        }
+    }
+}
+
+/// Fields to change; absent fields stay, `null` clears a nullable one.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct BookPatch {
+    pub title: Option<String>,
+    #[oai(nullable)]
+    pub isbn: MaybeUndefined<String>,
+    #[oai(nullable)]
+    pub published_date: MaybeUndefined<NaiveDate>,
+}
+
+/// The complete list of a book's authors.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct AuthorIds {
+    pub author_ids: Vec<i64>,
+}
+
+/// One author to credit.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct AuthorRef {
+    pub author_id: i64,
+}
+
+/// An author's name.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct AuthorInput {
+    pub name: String,
+}
+
+impl Example for AuthorInput {
+    fn example() -> Self {
+        Self { name: "Ursula K. Le Guin".to_owned() }
+    }
+}
+
+/// A new library member.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct NewBorrower {
+    pub name: String,
+    pub email: String,
+}
+
+impl Example for NewBorrower {
+    fn example() -> Self {
+        Self { name: "Ada Lovelace".to_owned(), email: "ada@example.org".to_owned() }
+    }
+}
+
+/// Borrower fields to change.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct BorrowerPatch {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A check-out: which book, to whom, for how long (days; the library's default when absent).
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct CheckOutRequest {
+    pub book_id: i64,
+    pub borrower_id: i64,
+    pub period_days: Option<i64>,
+}
+
+impl Example for CheckOutRequest {
+    fn example() -> Self {
+        Self { book_id: 1, borrower_id: 1, period_days: Some(14) }
+    }
+}
+
+/// A review of a book by a borrower who has borrowed it.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct NewReview {
+    pub borrower_id: i64,
+    /// 1 to 5.
+    pub rating: i64,
+    pub comment: Option<String>,
+}
+
+impl Example for NewReview {
+    fn example() -> Self {
+        Self { borrower_id: 1, rating: 5, comment: Some("Spice, sand and politics.".to_owned()) }
+    }
+}
+
+/// Review fields to change; `comment: null` removes the comment.
+#[derive(Clone, Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ReviewPatch {
+    pub rating: Option<i64>,
+    #[oai(nullable)]
+    pub comment: MaybeUndefined<String>,
+}

@@ -1,0 +1,71 @@
+//! The local server: `cargo run` serves the API on 127.0.0.1:3000 over an embedded SQLite file, migrated
+//! and filled with demo data on first start.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use openapi::{AppState, Config, app, connect};
+use poem::Server;
+use poem::listener::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[expect(clippy::print_stdout, reason = "the URL to open is the one thing a new user must see")]
+async fn run() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| format!("configuration error: {e}"))?;
+    let db = connect(config.database_url.expose())
+        .await
+        .map_err(|e| format!("cannot open the database {:?}: {e}", config.database_url))?;
+    Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;
+    if config.demo_data && service::demo::seed(&db).await.map_err(|e| format!("demo data failed: {e}"))? {
+        tracing::info!("loaded the demo library (set LIBRIS_DEMO_DATA=false to start empty)");
+    }
+    let state = AppState { db, policy: config.policy, max_body_bytes: config.max_body_bytes };
+    let address = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(address.clone());
+    println!("Libris API:  http://{address}/");
+    println!("Swagger UI:  http://{address}/docs");
+    Server::new(listener)
+        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(Duration::from_secs(10)))
+        .await
+        .map_err(|e| format!("server failed on {address}: {e}"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

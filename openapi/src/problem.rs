@@ -1,0 +1,216 @@
+//! RFC 9457 problem details: the one error body of the API, for our errors and poem's own.
+//!
+//! What the client sees is separate from what the log sees: a 5xx body is generic, while the full cause
+//! chain is logged (inside the request's span, so with its request id).
+
+use poem::Response;
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+use service::ServiceError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client should wait before retrying when the database is unavailable.
+const RETRY_AFTER_SECONDS: u32 = 2;
+
+/// One invalid field of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Object)]
+pub struct FieldError {
+    /// The request field, as named in the request (e.g. `rating`, `isbn`, `cursor`).
+    pub field: String,
+    pub message: String,
+}
+
+/// An error, as `application/problem+json` (RFC 9457).
+#[derive(Clone, Debug, PartialEq, Eq, Object)]
+#[oai(example)]
+pub struct Problem {
+    /// A URI reference naming the problem type; `about:blank` for plain HTTP errors.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// A short, human-readable summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// For conflicts: the library rule that was violated, stable for clients to act on.
+    #[oai(skip_serializing_if_is_none)]
+    pub code: Option<String>,
+    /// For validation failures: every invalid field.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl poem_openapi::types::Example for Problem {
+    fn example() -> Self {
+        Self {
+            kind: "/problems/conflict".to_owned(),
+            title: "Conflict".to_owned(),
+            status: 409,
+            detail: "the book is already on loan".to_owned(),
+            code: Some("book_on_loan".to_owned()),
+            errors: None,
+        }
+    }
+}
+
+impl Problem {
+    fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: None,
+            errors: None,
+        }
+    }
+}
+
+/// Every error an operation can answer with. Each operation's spec lists these responses.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request is malformed: bad JSON, a wrong type, a missing parameter.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// The resource does not exist.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// A library rule forbids the operation; `code` says which.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The request body is larger than the server accepts.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The request body is not JSON.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// The request is well-formed but a value is invalid; `errors` lists the fields.
+    #[oai(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Json<Problem>),
+    /// Something failed on our side; the details are in the server log under the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; retry after the given number of seconds.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] u32),
+}
+
+impl ApiError {
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::NotFound(Json(Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", detail)))
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut problem = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/validation",
+            format!("{field}: {message}"),
+        );
+        problem.errors = Some(vec![FieldError { field: field.to_owned(), message }]);
+        Self::Unprocessable(Json(problem))
+    }
+
+    pub fn unavailable() -> Self {
+        let problem = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "/problems/unavailable",
+            "the database is unavailable; retry shortly",
+        );
+        Self::Unavailable(Json(problem), RETRY_AFTER_SECONDS)
+    }
+
+    pub fn internal() -> Self {
+        Self::Internal(Json(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "/problems/internal",
+            "an internal error occurred; it has been logged with this request's id",
+        )))
+    }
+}
+
+/// Writes an error and its sources to the log, one line, so 5xx causes are never lost.
+fn log_chain(error: &dyn std::error::Error) {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %chain, "request failed");
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound { .. } => Self::not_found(error.to_string()),
+            ServiceError::Conflict { code, message } => {
+                let mut problem = Problem::new(StatusCode::CONFLICT, "/problems/conflict", message);
+                problem.code = Some(code.as_str().to_owned());
+                Self::Conflict(Json(problem))
+            }
+            ServiceError::Validation { field, message } => Self::invalid(field, message),
+            ServiceError::Unavailable(_) => {
+                log_chain(&error);
+                Self::unavailable()
+            }
+            ServiceError::Db(_) => {
+                log_chain(&error);
+                Self::internal()
+            }
+        }
+    }
+}
+
+/// Turns any error that escaped an operation (poem's parse errors, unknown routes, wrong methods, body
+/// limits) into a problem+json response. Our own problems pass through unchanged.
+pub async fn catch_all(error: poem::Error) -> Response {
+    let status = error.status();
+    let detail = error.to_string();
+    let response = error.into_response();
+    let is_problem = response
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let problem = if status.is_server_error() {
+        tracing::error!(%status, error = %detail, "unhandled error");
+        Problem::new(
+            status,
+            "about:blank",
+            "an internal error occurred; it has been logged with this request's id",
+        )
+    } else {
+        Problem::new(status, "about:blank", client_detail(status, &detail))
+    };
+    problem_response(&problem)
+}
+
+/// Client-error text from poem is about the request itself, so it is safe and useful to show.
+fn client_detail(status: StatusCode, detail: &str) -> String {
+    match status {
+        StatusCode::NOT_FOUND => "no such route".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "this route does not accept that method".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large".to_owned(),
+        _ if detail.is_empty() => status.canonical_reason().unwrap_or("error").to_owned(),
+        _ => detail.to_owned(),
+    }
+}
+
+pub fn problem_response(problem: &Problem) -> Response {
+    let body = serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(problem)).unwrap_or_default();
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .content_type(PROBLEM_JSON)
+        .body(body);
+    if problem.status == 503 {
+        response.headers_mut().insert("retry-after", poem::http::HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+    response
+}

@@ -1,0 +1,113 @@
+//! Books, authors and borrowers through HTTP.
+
+use serde_json::json;
+
+use crate::client::Api;
+
+crate::api_tests!(
+    books_are_created_read_updated_and_deleted,
+    a_books_authors_are_replaced_added_and_removed,
+    books_are_listed_with_filters_and_cursor,
+    authors_are_managed_and_list_their_books,
+    borrowers_are_managed_and_filtered,
+);
+
+async fn books_are_created_read_updated_and_deleted(api: Api) {
+    let herbert = api.author("Frank Herbert").await;
+    let created = api
+        .post("/books", json!({ "title": "Dune", "isbn": "0-441-17271-7", "published_date": "1965-08-01", "author_ids": [herbert] }))
+        .await;
+    let book = created.ok(201).clone();
+    assert_eq!(created.header("location"), Some(format!("/books/{}", book["id"]).as_str()));
+    assert_eq!(book["isbn"], json!("9780441172719"));
+    assert_eq!(book["authors"][0]["name"], json!("Frank Herbert"));
+    assert_eq!((book["available"].clone(), book["due_at"].clone()), (json!(true), json!(null)));
+    assert_eq!((book["review_count"].clone(), book["average_rating"].clone()), (json!(0), json!(null)));
+
+    let id = book["id"].as_i64().unwrap();
+    assert_eq!(api.get(&format!("/books/{id}")).await.ok(200), &book);
+    let patched = api.patch(&format!("/books/{id}"), json!({ "title": "Dune (50th)", "isbn": null })).await;
+    let patched = patched.ok(200);
+    assert_eq!((patched["title"].clone(), patched["isbn"].clone()), (json!("Dune (50th)"), json!(null)));
+    assert_eq!(patched["published_date"], json!("1965-08-01"), "absent fields stay");
+
+    api.delete(&format!("/books/{id}")).await.ok(204);
+    api.get(&format!("/books/{id}")).await.problem(404);
+}
+
+async fn a_books_authors_are_replaced_added_and_removed(api: Api) {
+    let (a, b) = (api.author("A").await, api.author("B").await);
+    let id = api.book("Good Omens", &[a]).await;
+    let names = |reply: &crate::client::Reply| {
+        reply.ok(200).as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&api.put(&format!("/books/{id}/authors"), json!({ "author_ids": [b] })).await), [b]);
+    assert_eq!(names(&api.post(&format!("/books/{id}/authors"), json!({ "author_id": a })).await), [a, b]);
+    assert_eq!(names(&api.delete(&format!("/books/{id}/authors/{b}")).await), [a]);
+    api.delete(&format!("/books/{id}/authors/{b}")).await.problem(404);
+    api.post(&format!("/books/{id}/authors"), json!({ "author_id": 999 })).await.invalid("author_ids");
+}
+
+async fn books_are_listed_with_filters_and_cursor(api: Api) {
+    let gaiman = api.author("Neil Gaiman").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(api.book(&format!("Volume {n}"), &[]).await);
+    }
+    let gods = api.book("American Gods", &[gaiman]).await;
+    let reader = api.borrower(1).await;
+    api.check_out(ids[0], reader).await.ok(201);
+
+    let first = api.get("/books?limit=4").await;
+    let first = first.ok(200);
+    assert_eq!(first["items"].as_array().unwrap().len(), 4);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = api.get(&format!("/books?limit=4&cursor={cursor}")).await;
+    let rest = rest.ok(200);
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    assert_eq!(rest["next_cursor"], json!(null));
+
+    let by_title = api.get("/books?title=GODS").await;
+    assert_eq!(by_title.ok(200)["items"][0]["id"], json!(gods));
+    let by_author = api.get(&format!("/books?author_id={gaiman}")).await;
+    assert_eq!(by_author.ok(200)["items"].as_array().unwrap().len(), 1);
+    let on_loan = api.get("/books?available=false").await;
+    assert_eq!(on_loan.ok(200)["items"][0]["id"], json!(ids[0]));
+    let available = api.get("/books/available?limit=100").await;
+    let available: Vec<_> =
+        available.ok(200)["items"].as_array().unwrap().iter().map(|b| b["id"].as_i64().unwrap()).collect();
+    assert_eq!(available, [ids[1], ids[2], ids[3], ids[4], gods]);
+    let dated = api.get("/books?published_from=2000-01-01&published_to=1990-01-01").await;
+    dated.invalid("published_from");
+}
+
+async fn authors_are_managed_and_list_their_books(api: Api) {
+    let id = api.author("Ursula Le Guin").await;
+    let renamed = api.patch(&format!("/authors/{id}"), json!({ "name": "Ursula K. Le Guin" })).await;
+    assert_eq!(renamed.ok(200)["name"], json!("Ursula K. Le Guin"));
+    assert_eq!(api.get(&format!("/authors/{id}")).await.ok(200)["name"], json!("Ursula K. Le Guin"));
+    let book = api.book("Earthsea", &[id]).await;
+    let theirs = api.get(&format!("/authors/{id}/books")).await;
+    assert_eq!(theirs.ok(200)["items"][0]["id"], json!(book));
+    let listed = api.get("/authors?name=guin").await;
+    assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 1);
+    api.delete(&format!("/authors/{id}")).await.ok(204);
+    assert_eq!(api.get(&format!("/books/{book}")).await.ok(200)["authors"], json!([]));
+    api.get(&format!("/authors/{id}")).await.problem(404);
+    api.get(&format!("/authors/{id}/books")).await.problem(404);
+}
+
+async fn borrowers_are_managed_and_filtered(api: Api) {
+    let ada = api.create("/borrowers", json!({ "name": "Ada", "email": "Ada@Example.org" })).await;
+    assert_eq!(api.get(&format!("/borrowers/{ada}")).await.ok(200)["email"], json!("ada@example.org"));
+    api.post("/borrowers", json!({ "name": "Other", "email": "ADA@example.org" }))
+        .await
+        .conflict("email_taken");
+    api.post("/borrowers", json!({ "name": "Bad", "email": "nope" })).await.invalid("email");
+    let patched = api.patch(&format!("/borrowers/{ada}"), json!({ "name": "Ada Lovelace" })).await;
+    assert_eq!(patched.ok(200)["name"], json!("Ada Lovelace"));
+    let found = api.get("/borrowers?name=lovelace&email=example").await;
+    assert_eq!(found.ok(200)["items"][0]["id"], json!(ada));
+    api.delete(&format!("/borrowers/{ada}")).await.ok(204);
+    api.delete(&format!("/borrowers/{ada}")).await.problem(404);
+}

@@ -1,0 +1,9 @@
+//! The HTTP API through poem's `TestClient`: every route, every error class, and the spec snapshot.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+mod catalogue;
+mod client;
+mod docs;
+mod errors;
+mod lending;
+mod spec;

@@ -1,0 +1,71 @@
+//! The spec is checked in; a change to the API that changes it must change the file too.
+
+use serde_json::Value;
+
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+const REGENERATE: &str = "UPDATE_SPEC=1 cargo test -p openapi --test api spec";
+
+#[test]
+fn the_checked_in_spec_matches_the_code() {
+    let current = format!("{}\n", openapi::spec_json());
+    if std::env::var("UPDATE_SPEC").is_ok_and(|v| v == "1") {
+        std::fs::write(SNAPSHOT, &current).unwrap();
+        return;
+    }
+    let checked_in = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
+    assert!(
+        checked_in == current,
+        "openapi/openapi.json is out of date with the code; regenerate it with `{REGENERATE}` and commit it"
+    );
+}
+
+fn spec() -> Value {
+    serde_json::from_str(&openapi::spec_json()).unwrap()
+}
+
+#[test]
+fn every_operation_is_ready_for_client_generators() {
+    let spec = spec();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.0"));
+    let mut ids = std::collections::HashSet::new();
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, op) in operations.as_object().unwrap() {
+            let name = format!("{method} {path}");
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{name} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "{name}: duplicate operationId {id}");
+            assert!(op["tags"].as_array().is_some_and(|t| t.len() == 1), "{name} needs one tag");
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name} needs a summary");
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/Problem", "{name} {status}");
+                }
+            }
+        }
+    }
+    assert!(ids.len() >= 30, "{} operations", ids.len());
+}
+
+#[test]
+fn nullable_fields_are_marked_and_pages_share_one_shape() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("Book", "isbn"),
+        ("Book", "due_at"),
+        ("Book", "average_rating"),
+        ("Loan", "returned_at"),
+        ("Review", "comment"),
+        ("ReviewPatch", "comment"),
+        ("BookPatch", "isbn"),
+    ] {
+        assert_eq!(schemas[schema]["properties"][field]["nullable"], Value::Bool(true), "{schema}.{field}");
+    }
+    for page in ["BookPage", "AuthorPage", "BorrowerPage", "LoanPage", "ReviewPage"] {
+        let properties = &schemas[page]["properties"];
+        assert_eq!(properties["items"]["type"], "array", "{page}");
+        assert_eq!(properties["next_cursor"]["type"], "string", "{page}");
+        assert_eq!(properties["next_cursor"]["nullable"], Value::Bool(true), "{page}");
+    }
+    assert!(schemas["LoanStatus"]["enum"].is_array(), "enums are named schemas");
+}
