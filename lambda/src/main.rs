@@ -1,2 +1,57 @@
-//! placeholder
-fn main() {}
+//! `bootstrap`: tracing for CloudWatch, configuration, the database pool made once before the first
+//! event, then either the API under lambda_http or the migration function.
+
+use lambda::adapter;
+use lambda::config::{LambdaConfig, Mode};
+use lambda::database;
+use lambda::init_error;
+use lambda_http::{Request, service_fn};
+use migration::{Migrator, MigratorTrait};
+use openapi::{AppState, app};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    // JSON lines when the function's log format is JSON; each line carries the invocation's request id.
+    lambda_http::tracing::init_default_subscriber();
+    let config = match LambdaConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            return fail_init("Runtime.ConfigError", &format!("configuration error: {error}")).await;
+        }
+    };
+    let db = match database::connect(&config.database, &config.pool).await {
+        Ok(db) => db,
+        Err(error) => return fail_init("Runtime.DatabaseSetupError", &error.to_string()).await,
+    };
+    match config.mode {
+        Mode::Api => {
+            let app = app(AppState { db, policy: config.policy, max_body_bytes: config.max_body_bytes });
+            let app = &app;
+            lambda_http::run(service_fn(move |event: Request| adapter::handle(app, event))).await
+        }
+        Mode::Migrate => {
+            let db = &db;
+            lambda_runtime::run(service_fn(
+                move |_: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+                    let pending: Vec<String> = Migrator::get_pending_migrations(db)
+                        .await?
+                        .iter()
+                        .map(|m| m.name().to_owned())
+                        .collect();
+                    Migrator::up(db, None).await?;
+                    tracing::info!(applied = ?pending, "migrations applied");
+                    Ok::<_, lambda_runtime::Error>(serde_json::json!({ "applied": pending }))
+                },
+            ))
+            .await
+        }
+    }
+}
+
+async fn fail_init(error_type: &str, message: &str) -> Result<(), lambda_http::Error> {
+    tracing::error!(error_type, "{message}");
+    if let Err(error) = init_error::report(error_type, message).await {
+        tracing::error!(%error, "could not report the init error to the Runtime API");
+    }
+    Err(message.to_owned().into())
+}

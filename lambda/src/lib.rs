@@ -1,0 +1,10 @@
+//! The Libris Lambda shell: the shared `openapi::app()` served by `lambda_http`, plus the migration
+//! function. Thin by design: configuration, one database pool made before the first event, and an
+//! adapter between lambda_http's types and poem. No business rule lives here.
+
+pub mod adapter;
+pub mod config;
+pub mod database;
+pub mod init_error;
+
+pub use config::{DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};

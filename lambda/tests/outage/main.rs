@@ -1,0 +1,133 @@
+//! Faults: with the database unreachable, requests fail fast with 503 and `Retry-After` instead of
+//! hanging until the Lambda timeout; when it comes back the same process recovers, with no restart.
+//! A cold start with the database down still answers liveness and reports readiness false.
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use lambda::config::{DbSource, PoolSettings, Secret};
+use lambda::database;
+use migration::testkit::{Backend, TestDb};
+use openapi::{AppState, app};
+use poem::test::TestClient;
+use poem::{Endpoint, Response};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+/// A TCP forwarder to PostgreSQL that can be switched off (refusing and cutting connections) and on.
+struct Switch {
+    port: u16,
+    up: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Switch {
+    async fn start(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let (accept_up, accept_links) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accept_up.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let target = target.clone();
+                accept_links.lock().await.push(tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                }));
+            }
+        });
+        Self { port, up, links }
+    }
+
+    async fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for link in self.links.lock().await.drain(..) {
+            link.abort();
+        }
+    }
+
+    fn up(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+fn through(url: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap();
+    let credentials = authority.rsplit_once('@').map(|(c, _)| format!("{c}@")).unwrap_or_default();
+    format!("{scheme}://{credentials}127.0.0.1:{port}/{path}")
+}
+
+async fn status<E: Endpoint<Output = Response>>(
+    client: &TestClient<E>,
+    path: &str,
+) -> (u16, Option<String>, Duration) {
+    let started = Instant::now();
+    let response = client.get(path).send().await;
+    let retry_after = response.0.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (response.0.status().as_u16(), retry_after, started.elapsed())
+}
+
+fn pool() -> PoolSettings {
+    PoolSettings {
+        connect_timeout: Duration::from_secs(1),
+        acquire_timeout: Duration::from_secs(1),
+        ..PoolSettings::default()
+    }
+}
+
+#[tokio::test]
+async fn an_outage_gives_fast_503s_and_the_process_recovers() {
+    let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
+    let switch = Switch::start("127.0.0.1:5432".to_owned()).await;
+    let source = DbSource::Url(Secret::new(through(&db.url, switch.port)));
+    let conn = database::connect(&source, &pool()).await.unwrap();
+    let client = TestClient::new(app(AppState::new(conn)));
+    assert_eq!(status(&client, "/books").await.0, 200);
+
+    switch.down().await;
+    for _ in 0..3 {
+        let (code, retry_after, took) = status(&client, "/books").await;
+        assert_eq!((code, retry_after.as_deref()), (503, Some("2")));
+        assert!(took < Duration::from_secs(3), "failed fast: {took:?}");
+    }
+    assert_eq!(status(&client, "/health").await.0, 200, "liveness does not need the database");
+    assert_eq!(status(&client, "/health/ready").await.0, 503);
+
+    switch.up();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut recovered = false;
+    while Instant::now() < deadline && !recovered {
+        recovered = status(&client, "/books").await.0 == 200;
+        if !recovered {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(recovered, "the same process serves again once the database is back");
+    assert_eq!(status(&client, "/health/ready").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_cold_start_without_a_database_is_alive_but_not_ready() {
+    let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
+    let switch = Switch::start("127.0.0.1:5432".to_owned()).await;
+    switch.down().await;
+    let source = DbSource::Url(Secret::new(through(&db.url, switch.port)));
+    let conn = database::connect(&source, &pool()).await.expect("a lazy pool starts without its database");
+    let client = TestClient::new(app(AppState::new(conn)));
+    assert_eq!(status(&client, "/health").await.0, 200);
+    let (code, _, took) = status(&client, "/health/ready").await;
+    assert_eq!(code, 503);
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    switch.up();
+    assert_eq!(status(&client, "/books").await.0, 200);
+}
