@@ -102,6 +102,8 @@ pub struct LambdaConfig {
     pub pool: PoolSettings,
     pub policy: LoanPolicy,
     pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub cors_origins: Vec<String>,
 }
 
 impl LambdaConfig {
@@ -140,7 +142,15 @@ impl LambdaConfig {
         // The lending rules and body limit are the same settings the local server reads.
         let app = openapi::Config::from_lookup(|name| var_owned(&lookup, name))
             .map_err(|e| ConfigError { name: e.name, message: e.message })?;
-        Ok(Self { mode, database, pool, policy: app.policy, max_body_bytes: app.max_body_bytes })
+        Ok(Self {
+            mode,
+            database,
+            pool,
+            policy: app.policy,
+            max_body_bytes: app.max_body_bytes,
+            request_timeout: app.request_timeout,
+            cors_origins: app.cors_origins,
+        })
     }
 }
 

@@ -25,7 +25,14 @@ async fn main() -> Result<(), lambda_http::Error> {
     };
     match config.mode {
         Mode::Api => {
-            let app = app(AppState { db, policy: config.policy, max_body_bytes: config.max_body_bytes });
+            let state = AppState {
+                db,
+                policy: config.policy,
+                max_body_bytes: config.max_body_bytes,
+                request_timeout: config.request_timeout,
+                cors_origins: config.cors_origins,
+            };
+            let app = app(state);
             let app = &app;
             lambda_http::run(service_fn(move |event: Request| adapter::handle(app, event))).await
         }

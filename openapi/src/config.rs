@@ -46,6 +46,8 @@ pub struct Config {
     pub demo_data: bool,
     pub policy: LoanPolicy,
     pub max_body_bytes: usize,
+    pub request_timeout: std::time::Duration,
+    pub cors_origins: Vec<String>,
 }
 
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
@@ -90,7 +92,30 @@ impl Config {
             demo_data: parsed(&var, "LIBRIS_DEMO_DATA", true)?,
             policy,
             max_body_bytes: parsed(&var, "LIBRIS_MAX_BODY_BYTES", AppState::DEFAULT_MAX_BODY_BYTES)?,
+            request_timeout: std::time::Duration::from_millis(parsed(
+                &var,
+                "LIBRIS_REQUEST_TIMEOUT_MS",
+                u64::try_from(AppState::DEFAULT_REQUEST_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+            )?),
+            cors_origins: cors_origins(var("LIBRIS_CORS_ORIGINS"))?,
         })
+    }
+}
+
+/// `LIBRIS_CORS_ORIGINS`: a comma-separated list of exact origins such as `https://app.example.org`.
+fn cors_origins(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let origins: Vec<String> =
+        raw.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
+    match origins
+        .iter()
+        .find(|o| !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/'))
+    {
+        Some(bad) => Err(ConfigError {
+            name: "LIBRIS_CORS_ORIGINS",
+            message: format!("{bad:?} is not an origin like https://app.example.org"),
+        }),
+        None => Ok(origins),
     }
 }
 
@@ -136,6 +161,14 @@ mod tests {
         let error = config(&[("PORT", "eighty")]).unwrap_err();
         assert_eq!(error.name, "PORT");
         assert_eq!(config(&[("LIBRIS_LOAN_PERIOD_DAYS", "90")]).unwrap_err().name, "LIBRIS_LOAN_PERIOD_DAYS");
+        assert_eq!(config(&[("LIBRIS_CORS_ORIGINS", "*")]).unwrap_err().name, "LIBRIS_CORS_ORIGINS");
+    }
+
+    #[test]
+    fn cors_is_off_unless_origins_are_listed() {
+        assert!(config(&[]).unwrap().cors_origins.is_empty());
+        let listed = config(&[("LIBRIS_CORS_ORIGINS", "https://a.example, http://localhost:5173")]).unwrap();
+        assert_eq!(listed.cors_origins, ["https://a.example", "http://localhost:5173"]);
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub mod dto;
 mod observe;
 pub mod problem;
 
+use std::time::Duration;
+
+use poem::middleware::Cors;
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
@@ -30,15 +33,28 @@ pub struct AppState {
     pub policy: LoanPolicy,
     /// Requests with a larger body are refused with 413.
     pub max_body_bytes: usize,
+    /// A request still running after this long is answered with 503 and dropped.
+    pub request_timeout: Duration,
+    /// Origins allowed to call the API from a browser; empty (the default) turns CORS off.
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
     /// 64 KiB: far above any valid request of this API, far below what could hurt a small Lambda.
     pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+    /// Below API Gateway's 29 s integration timeout and a typical Lambda timeout, so the client gets our
+    /// problem+json answer rather than the gateway's.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, policy: LoanPolicy::default(), max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES }
+        Self {
+            db,
+            policy: LoanPolicy::default(),
+            max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            cors_origins: Vec::new(),
+        }
     }
 }
 
@@ -63,16 +79,21 @@ pub fn spec_json() -> String {
 pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let service = openapi_service();
     let docs = docs::Docs::new(&service);
-    let limit = state.max_body_bytes;
+    let (limit, timeout) = (state.max_body_bytes, state.request_timeout);
+    let cors =
+        (!state.cors_origins.is_empty()).then(|| Cors::new().allow_origins(state.cors_origins.clone()));
     Route::new()
         .nest("/", service)
         .at("/docs", poem::get(docs::ui))
         .at("/openapi.json", poem::get(docs::json))
         .at("/openapi.yaml", poem::get(docs::yaml))
         .around(move |next, req| observe::limit_body(next, req, limit))
+        .around(move |next, req| observe::time_limit(next, req, timeout))
         .data(docs)
         .data(state)
         .catch_all_error(problem::catch_all)
+        .with_if(cors.is_some(), cors.unwrap_or_default())
+        .around(observe::security_headers)
         .around(observe::observe)
 }
 

@@ -34,7 +34,13 @@ async fn run() -> Result<(), String> {
     if config.demo_data && service::demo::seed(&db).await.map_err(|e| format!("demo data failed: {e}"))? {
         tracing::info!("loaded the demo library (set LIBRIS_DEMO_DATA=false to start empty)");
     }
-    let state = AppState { db, policy: config.policy, max_body_bytes: config.max_body_bytes };
+    let state = AppState {
+        db,
+        policy: config.policy,
+        max_body_bytes: config.max_body_bytes,
+        request_timeout: config.request_timeout,
+        cors_origins: config.cors_origins,
+    };
     let address = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(address.clone());
     println!("Libris API:  http://{address}/");

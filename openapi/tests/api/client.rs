@@ -59,7 +59,14 @@ impl Reply {
 
 impl Api {
     pub fn new(db: TestDb) -> Self {
-        Self { client: TestClient::new(app(AppState::new(db.conn.clone())).boxed()), db }
+        Self::configured(db, |_| {})
+    }
+
+    /// An app whose state the test adjusts first (limits, CORS origins).
+    pub fn configured(db: TestDb, configure: impl FnOnce(&mut AppState)) -> Self {
+        let mut state = AppState::new(db.conn.clone());
+        configure(&mut state);
+        Self { client: TestClient::new(app(state).boxed()), db }
     }
 
     pub async fn send(

@@ -5,5 +5,6 @@ mod catalogue;
 mod client;
 mod docs;
 mod errors;
+mod hardening;
 mod lending;
 mod spec;
