@@ -24,6 +24,7 @@ impl From<author::Model> for Author {
 
 /// A book with everything its page shows.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(example)]
 pub struct Book {
     pub id: i64,
     pub title: String,
@@ -110,6 +111,7 @@ impl From<borrower::Model> for Borrower {
 
 /// A loan, active or returned. A returned loan keeps its id.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(example)]
 pub struct Loan {
     pub id: i64,
     pub book_id: i64,
@@ -216,6 +218,51 @@ page_object!(
     LoanPage => Loan,
     ReviewPage => Review,
 );
+
+fn example_time(day: u32) -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(2026, 11, day)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .map_or_else(Utc::now, |t| t.and_utc())
+}
+
+impl Example for Book {
+    fn example() -> Self {
+        Self {
+            id: 1,
+            title: "Dune".to_owned(),
+            isbn: Some("9780441172719".to_owned()),
+            published_date: NaiveDate::from_ymd_opt(1965, 8, 1),
+            authors: vec![Author {
+                id: 1,
+                name: "Frank Herbert".to_owned(),
+                created_at: example_time(1),
+                updated_at: example_time(1),
+            }],
+            available: false,
+            due_at: Some(example_time(20)),
+            review_count: 2,
+            average_rating: Some(4.5),
+            created_at: example_time(1),
+            updated_at: example_time(1),
+        }
+    }
+}
+
+impl Example for Loan {
+    fn example() -> Self {
+        Self {
+            id: 7,
+            book_id: 1,
+            borrower_id: 1,
+            borrowed_at: example_time(6),
+            due_at: example_time(20),
+            renewals: 0,
+            overdue: false,
+            returned_at: None,
+            returned_late: None,
+        }
+    }
+}
 
 // ---- requests ----
 
