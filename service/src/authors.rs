@@ -8,7 +8,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::domain::PersonName;
+use crate::domain::{PersonName, search_term};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::{Result, ServiceError};
 
@@ -71,7 +71,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(after) = page.after(ListKind::Authors)? {
         condition = condition.add(author::Column::Id.gt(after));
     }
-    if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+    if let Some(name) = search_term("name", name, PersonName::MAX_CHARS)? {
         condition = condition.add(contains_ci((author::Entity, author::Column::Name), name));
     }
     let rows = author::Entity::find()

@@ -8,7 +8,7 @@ use sea_orm::{
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::domain::{Isbn, Title};
+use crate::domain::{Isbn, Title, search_term};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
@@ -247,7 +247,7 @@ async fn list_as<C: ConnectionTrait>(
     if let Some(after) = after {
         condition = condition.add(book::Column::Id.gt(after));
     }
-    if let Some(title) = filter.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(title) = search_term("title", filter.title.as_deref(), Title::MAX_CHARS)? {
         condition = condition.add(authors::contains_ci((book::Entity, book::Column::Title), title));
     }
     if let Some(author_id) = filter.author_id {

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use crate::authors::contains_ci;
-use crate::domain::{Email, PersonName};
+use crate::domain::{Email, PersonName, search_term};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
@@ -118,10 +118,10 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(after) = page.after(ListKind::Borrowers)? {
         condition = condition.add(borrower::Column::Id.gt(after));
     }
-    if let Some(name) = filter.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+    if let Some(name) = search_term("name", filter.name.as_deref(), PersonName::MAX_CHARS)? {
         condition = condition.add(contains_ci((borrower::Entity, borrower::Column::Name), name));
     }
-    if let Some(email) = filter.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    if let Some(email) = search_term("email", filter.email.as_deref(), Email::MAX_CHARS)? {
         condition = condition.add(contains_ci((borrower::Entity, borrower::Column::Email), email));
     }
     let rows = borrower::Entity::find()

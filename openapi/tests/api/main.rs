@@ -6,5 +6,7 @@ mod client;
 mod docs;
 mod errors;
 mod hardening;
+mod hostile;
 mod lending;
+mod soak;
 mod spec;

@@ -24,6 +24,24 @@ fn text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, Serv
     Ok(trimmed.to_owned())
 }
 
+/// A list filter's search text: trimmed, `None` when blank, refused when longer than the column it
+/// searches (it could never match, and a megabyte pattern is only load).
+///
+/// # Errors
+/// `Validation` on `field` when longer than `max_chars`.
+pub fn search_term<'a>(
+    field: &'static str,
+    raw: Option<&'a str>,
+    max_chars: usize,
+) -> Result<Option<&'a str>, ServiceError> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(term) if term.chars().count() > max_chars => {
+            Err(ServiceError::invalid(field, format!("must be at most {max_chars} characters")))
+        }
+        term => Ok(term),
+    }
+}
+
 /// A book title: 1 to 500 characters after trimming.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Title(String);

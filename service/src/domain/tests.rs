@@ -105,3 +105,11 @@ fn page_limits_default_to_twenty_and_cap_at_one_hundred() {
         assert_eq!(field(PageLimit::parse(Some(raw))), "limit", "{raw}");
     }
 }
+
+#[test]
+fn search_terms_are_trimmed_and_bounded() {
+    assert_eq!(search_term("title", Some("  dune "), 500).unwrap(), Some("dune"));
+    assert_eq!(search_term("title", Some("   "), 500).unwrap(), None);
+    assert_eq!(search_term("title", None, 500).unwrap(), None);
+    assert_eq!(field(search_term("title", Some(&"t".repeat(501)), 500)), "title");
+}
