@@ -20,12 +20,24 @@ pub(crate) struct Docs {
 
 impl Docs {
     pub(crate) fn new(service: &poem_openapi::OpenApiService<Api, ()>) -> Self {
-        Self { json: service.spec(), yaml: service.spec_yaml(), html: service.swagger_ui_html() }
+        Self {
+            json: tidy(&service.spec()),
+            yaml: tidy(&service.spec_yaml()),
+            html: tidy(&service.swagger_ui_html()),
+        }
     }
 
     pub(crate) fn json_for(&self, base: &str) -> String {
         with_base(&self.json, base)
     }
+}
+
+/// Two spellings poem-openapi emits that client generators handle badly, put the standard way:
+/// - the media type key `application/json; charset=utf-8` becomes `application/json` (responses still
+///   carry the charset parameter, which `application/json` matches; requests may send either);
+/// - chrono's `format: naive-date` becomes OpenAPI's `format: date` (the same `YYYY-MM-DD` text).
+fn tidy(document: &str) -> String {
+    document.replace("application/json; charset=utf-8", "application/json").replace("naive-date", "date")
 }
 
 /// The base path is validated where it is read (see `observe`), so it is safe inside JSON and HTML.
@@ -46,4 +58,10 @@ pub(crate) fn json(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Resp
 #[handler]
 pub(crate) fn yaml(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Response {
     with_base(&docs.yaml, &base.0).with_content_type("application/yaml").into_response()
+}
+
+/// Browsers ask for it on every page; an empty answer keeps their console free of 404s.
+#[handler]
+pub(crate) fn favicon() -> poem::http::StatusCode {
+    poem::http::StatusCode::NO_CONTENT
 }

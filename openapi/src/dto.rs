@@ -168,7 +168,7 @@ pub struct Review {
     pub book_id: i64,
     pub borrower_id: i64,
     /// 1 to 5.
-    pub rating: i16,
+    pub rating: i64,
     #[oai(nullable)]
     pub comment: Option<String>,
     pub reviewed_at: DateTime<Utc>,
@@ -182,7 +182,7 @@ impl From<review::Model> for Review {
             id: m.id,
             book_id: m.book_id,
             borrower_id: m.borrower_id,
-            rating: m.rating,
+            rating: i64::from(m.rating),
             comment: m.comment,
             reviewed_at: m.reviewed_at,
             created_at: m.created_at,
@@ -274,9 +274,8 @@ pub struct NewBook {
     /// ISBN-10 or ISBN-13, hyphens allowed; stored as ISBN-13.
     pub isbn: Option<String>,
     pub published_date: Option<NaiveDate>,
-    /// Existing authors to credit.
-    #[oai(default)]
-    pub author_ids: Vec<i64>,
+    /// Existing authors to credit (none when absent).
+    pub author_ids: Option<Vec<i64>>,
 }
 
 impl Example for NewBook {
@@ -285,7 +284,7 @@ impl Example for NewBook {
             title: "Dune".to_owned(),
             isbn: Some("978-0-441-17271-9".to_owned()),
             published_date: NaiveDate::from_ymd_opt(1965, 8, 1),
-            author_ids: vec![1],
+            author_ids: Some(vec![1]),
         }
     }
 }

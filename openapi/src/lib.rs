@@ -87,6 +87,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .at("/docs", poem::get(docs::ui))
         .at("/openapi.json", poem::get(docs::json))
         .at("/openapi.yaml", poem::get(docs::yaml))
+        .at("/favicon.ico", poem::get(docs::favicon))
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
         .data(docs)

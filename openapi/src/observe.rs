@@ -5,8 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use poem_openapi::types::Example;
-
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
@@ -94,12 +92,11 @@ pub(crate) async fn time_limit<E: Endpoint>(
         Ok(result) => result.map(IntoResponse::into_response),
         Err(_) => {
             tracing::warn!(?limit, "request timed out");
-            let mut problem = crate::problem::Problem::example();
-            problem.kind = "/problems/timeout".to_owned();
-            problem.title = "Service Unavailable".to_owned();
-            problem.status = 503;
-            problem.detail = "the request took too long; retry shortly".to_owned();
-            problem.code = None;
+            let problem = crate::problem::Problem::new(
+                poem::http::StatusCode::SERVICE_UNAVAILABLE,
+                "/problems/timeout",
+                "the request took too long; retry shortly",
+            );
             Ok(crate::problem::problem_response(&problem))
         }
     }

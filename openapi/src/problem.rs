@@ -22,9 +22,44 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The library rule a 409 answer names. Stable: clients branch on these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ConflictCode {
+    BookOnLoan,
+    LoanLimitReached,
+    BorrowerHasOverdueLoans,
+    RenewalLimitReached,
+    LoanOverdue,
+    LoanAlreadyReturned,
+    NotBorrowed,
+    AlreadyReviewed,
+    EmailTaken,
+    IsbnTaken,
+    BorrowerHasLoans,
+}
+
+impl From<service::ConflictCode> for ConflictCode {
+    fn from(code: service::ConflictCode) -> Self {
+        use service::ConflictCode as C;
+        match code {
+            C::BookOnLoan => Self::BookOnLoan,
+            C::LoanLimitReached => Self::LoanLimitReached,
+            C::BorrowerHasOverdueLoans => Self::BorrowerHasOverdueLoans,
+            C::RenewalLimitReached => Self::RenewalLimitReached,
+            C::LoanOverdue => Self::LoanOverdue,
+            C::LoanAlreadyReturned => Self::LoanAlreadyReturned,
+            C::NotBorrowed => Self::NotBorrowed,
+            C::AlreadyReviewed => Self::AlreadyReviewed,
+            C::EmailTaken => Self::EmailTaken,
+            C::IsbnTaken => Self::IsbnTaken,
+            C::BorrowerHasLoans => Self::BorrowerHasLoans,
+        }
+    }
+}
+
 /// An error, as `application/problem+json` (RFC 9457).
 #[derive(Clone, Debug, PartialEq, Eq, Object)]
-#[oai(example)]
 pub struct Problem {
     /// A URI reference naming the problem type; `about:blank` for plain HTTP errors.
     #[oai(rename = "type")]
@@ -37,27 +72,14 @@ pub struct Problem {
     pub detail: String,
     /// For conflicts: the library rule that was violated, stable for clients to act on.
     #[oai(skip_serializing_if_is_none)]
-    pub code: Option<String>,
+    pub code: Option<ConflictCode>,
     /// For validation failures: every invalid field.
     #[oai(skip_serializing_if_is_none)]
     pub errors: Option<Vec<FieldError>>,
 }
 
-impl poem_openapi::types::Example for Problem {
-    fn example() -> Self {
-        Self {
-            kind: "/problems/conflict".to_owned(),
-            title: "Conflict".to_owned(),
-            status: 409,
-            detail: "the book is already on loan".to_owned(),
-            code: Some("book_on_loan".to_owned()),
-            errors: None,
-        }
-    }
-}
-
 impl Problem {
-    fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
         Self {
             kind: kind.to_owned(),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -150,7 +172,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound { .. } => Self::not_found(error.to_string()),
             ServiceError::Conflict { code, message } => {
                 let mut problem = Problem::new(StatusCode::CONFLICT, "/problems/conflict", message);
-                problem.code = Some(code.as_str().to_owned());
+                problem.code = Some(code.into());
                 Self::Conflict(Json(problem))
             }
             ServiceError::Validation { field, message } => Self::invalid(field, message),
@@ -213,4 +235,18 @@ pub fn problem_response(problem: &Problem) -> Response {
         response.headers_mut().insert("retry-after", poem::http::HeaderValue::from(RETRY_AFTER_SECONDS));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::ConflictCode;
+
+    #[test]
+    fn conflict_codes_in_the_spec_match_the_service_codes() {
+        for code in service::ConflictCode::ALL {
+            assert_eq!(ConflictCode::from(code).to_json(), Some(serde_json::Value::from(code.as_str())));
+        }
+    }
 }

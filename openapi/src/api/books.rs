@@ -83,7 +83,7 @@ impl BooksApi {
             title: input.title,
             isbn: input.isbn,
             published_date: input.published_date,
-            author_ids: input.author_ids,
+            author_ids: input.author_ids.unwrap_or_default(),
         };
         let book = Book::from(svc::create(&state.db, input).await?);
         let location = base.location(&format!("/books/{}", book.id));
