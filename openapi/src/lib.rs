@@ -4,11 +4,6 @@
 //! This crate knows nothing of Lambda: a host that serves the app under a path prefix (an API Gateway
 //! stage) strips the prefix and says so in the `X-Forwarded-Prefix` header, and the docs follow it.
 
-#![expect(
-    clippy::result_large_err,
-    reason = "ApiError is poem-openapi's response enum, built only on the failure path of a request"
-)]
-
 pub mod api;
 pub mod config;
 mod docs;
