@@ -44,7 +44,7 @@ ensure_sea_orm_cli() {
 
 # A Python virtualenv for the project's Python-based checks, rebuilt when its pins change.
 PY_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/libris/py-venv"
-PY_REQUIREMENTS=(openapi-spec-validator==0.9.0)
+PY_REQUIREMENTS=(openapi-spec-validator==0.9.0 "moto[server]==5.2.5")
 ensure_py_venv() {
   local stamp="$PY_VENV/.requirements" want="${PY_REQUIREMENTS[*]}"
   if [ ! -x "$PY_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -53,5 +53,17 @@ ensure_py_venv() {
     python3 -m venv "$PY_VENV"
     "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
     echo "$want" >"$stamp"
+  fi
+}
+
+# The credential-rotation test needs PostgreSQL to check one role's password (the machine trusts every
+# loopback login otherwise): a scram-sha-256 line for libris_rotation ahead of the trust lines.
+ensure_rotation_auth() {
+  local hba line="host all libris_rotation 127.0.0.1/32 scram-sha-256"
+  hba=$(psql "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -Atc 'SHOW hba_file')
+  if ! grep -qxF "$line" "$hba"; then
+    log "adding a password rule for libris_rotation to $hba"
+    sed -i "1i $line" "$hba"
+    psql "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -qc 'SELECT pg_reload_conf()' >/dev/null
   fi
 }

@@ -41,11 +41,28 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// Opens (lazily) the pool described by the configuration.
+/// Opens (lazily) the pool described by the configuration. In proxy mode the Secrets Manager client is
+/// configured from the environment here, so a function that uses `DATABASE_URL` never pays for it.
 ///
 /// # Errors
 /// A secret that cannot be read or parsed, or pool options SeaORM rejects.
 pub async fn connect(source: &DbSource, pool: &PoolSettings) -> Result<DatabaseConnection, DbSetupError> {
+    let secrets = match source {
+        DbSource::Proxy { .. } => Some(SecretsClient::new(&aws_config::load_from_env().await)),
+        DbSource::Url(_) => None,
+    };
+    connect_with(source, pool, secrets.as_ref()).await
+}
+
+/// [`connect`] with a given Secrets Manager client (tests point one at a local emulator).
+///
+/// # Errors
+/// A secret that cannot be read or parsed, a proxy source without a client, or pool options SeaORM rejects.
+pub async fn connect_with(
+    source: &DbSource,
+    pool: &PoolSettings,
+    secrets: Option<&SecretsClient>,
+) -> Result<DatabaseConnection, DbSetupError> {
     match source {
         DbSource::Url(url) => {
             let mut options = ConnectOptions::new(url.expose().to_owned());
@@ -61,7 +78,13 @@ pub async fn connect(source: &DbSource, pool: &PoolSettings) -> Result<DatabaseC
             Ok(Database::connect(options).await?)
         }
         DbSource::Proxy { host, port, name, secret_arn, tls } => {
-            let secret = fetch_secret(secret_arn).await?;
+            let Some(secrets) = secrets else {
+                return Err(DbSetupError::Secret {
+                    arn: secret_arn.clone(),
+                    message: "no Secrets Manager client".to_owned(),
+                });
+            };
+            let secret = fetch_secret(secrets, secret_arn).await?;
             let options = PgConnectOptions::new()
                 .host(host)
                 .port(*port)
@@ -87,15 +110,12 @@ fn pg_pool(pool: &PoolSettings) -> PgPoolOptions {
         .max_lifetime(pool.max_lifetime)
 }
 
-/// Reads the database secret once per cold start. The SDK is configured only here, so a function that
-/// gets its database from `DATABASE_URL` never pays for it.
+/// Reads the database secret: once per cold start, and again after a rotation.
 ///
 /// # Errors
 /// When Secrets Manager cannot be reached, refuses, or the secret is not the RDS JSON shape.
-pub async fn fetch_secret(arn: &str) -> Result<DbSecret, DbSetupError> {
+pub async fn fetch_secret(client: &SecretsClient, arn: &str) -> Result<DbSecret, DbSetupError> {
     let failed = |message: String| DbSetupError::Secret { arn: arn.to_owned(), message };
-    let config = aws_config::load_from_env().await;
-    let client = SecretsClient::new(&config);
     let output = client
         .get_secret_value()
         .secret_id(arn)

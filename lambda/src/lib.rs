@@ -6,5 +6,6 @@ pub mod adapter;
 pub mod config;
 pub mod database;
 pub mod init_error;
+pub mod service;
 
 pub use config::{DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};

@@ -1,13 +1,12 @@
 //! `bootstrap`: tracing for CloudWatch, configuration, the database pool made once before the first
 //! event, then either the API under lambda_http or the migration function.
 
-use lambda::adapter;
 use lambda::config::{LambdaConfig, Mode};
 use lambda::database;
 use lambda::init_error;
+use lambda::service::Service;
 use lambda_http::{Request, service_fn};
 use migration::{Migrator, MigratorTrait};
-use openapi::{AppState, app};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -19,24 +18,20 @@ async fn main() -> Result<(), lambda_http::Error> {
             return fail_init("Runtime.ConfigError", &format!("configuration error: {error}")).await;
         }
     };
-    let db = match database::connect(&config.database, &config.pool).await {
-        Ok(db) => db,
-        Err(error) => return fail_init("Runtime.DatabaseSetupError", &error.to_string()).await,
-    };
     match config.mode {
         Mode::Api => {
-            let state = AppState {
-                db,
-                policy: config.policy,
-                max_body_bytes: config.max_body_bytes,
-                request_timeout: config.request_timeout,
-                cors_origins: config.cors_origins,
+            let service = match Service::new(config).await {
+                Ok(service) => service,
+                Err(error) => return fail_init("Runtime.DatabaseSetupError", &error.to_string()).await,
             };
-            let app = app(state);
-            let app = &app;
-            lambda_http::run(service_fn(move |event: Request| adapter::handle(app, event))).await
+            let service = &service;
+            lambda_http::run(service_fn(move |event: Request| service.handle(event))).await
         }
         Mode::Migrate => {
+            let db = match database::connect(&config.database, &config.pool).await {
+                Ok(db) => db,
+                Err(error) => return fail_init("Runtime.DatabaseSetupError", &error.to_string()).await,
+            };
             let db = &db;
             lambda_runtime::run(service_fn(
                 move |_: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
