@@ -67,3 +67,11 @@ ensure_rotation_auth() {
     psql "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -qc 'SELECT pg_reload_conf()' >/dev/null
   fi
 }
+
+# cargo-deny, built once per machine into the tools cache.
+ensure_cargo_deny() {
+  if ! "$LIBRIS_TOOLS/bin/cargo-deny" --version 2>/dev/null | grep -q '0\.18\.9'; then
+    log "installing cargo-deny 0.18.9 (once per machine)"
+    cargo install cargo-deny@0.18.9 --locked --root "$LIBRIS_TOOLS"
+  fi
+}

@@ -7,6 +7,7 @@
 pub mod authors;
 pub mod books;
 pub mod borrowers;
+pub mod dataset;
 pub mod demo;
 pub mod domain;
 mod error;

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""HTTP throughput and latency of the local server against pgbench's ceiling, on one PostgreSQL database.
+
+usage: bench_http.py SERVER_BINARY DATABASE_URL SECONDS RUNS CONNECTIONS BOOKS
+Prints a Markdown table (min / median / max over RUNS) and a JSON line with every figure.
+"""
+
+import base64
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+binary, database_url, seconds, runs, connections, books = sys.argv[1:7]
+seconds, runs, connections, books = int(seconds), int(runs), int(connections), int(books)
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+port = free_port()
+base = f"http://127.0.0.1:{port}"
+server = subprocess.Popen([binary], env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port),
+                                         "LIBRIS_DEMO_DATA": "false", "RUST_LOG": "error"},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(300):
+    try:
+        urllib.request.urlopen(f"{base}/health", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+
+
+def cursor(kind, last_id):
+    return base64.urlsafe_b64encode(f"v1:{kind}:{last_id}".encode()).decode().rstrip("=")
+
+
+def unit_ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(path=None, script=None):
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        args += ["-s", os.path.join(here, "bench.d", script)]
+    out = subprocess.run(args + [base + (path or "/")], capture_output=True, text=True,
+                         env={**os.environ, "BOOKS": str(books)}).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = unit_ms(*re.search(r"50%\s+([\d.]+)(us|ms|s)", out).groups())
+    p99 = unit_ms(*re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups())
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": errors, "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def pgbench():
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", f"-c{connections}", "-j2", f"-T{seconds}",
+                          "-f", os.path.join(here, "bench.d", "pk-select.sql"), database_url],
+                         capture_output=True, text=True).stdout
+    return {"rps": float(re.search(r"tps = ([\d.]+)", out).group(1)),
+            "p50": float(re.search(r"latency average = ([\d.]+) ms", out).group(1)), "p99": None,
+            "non2xx": 0, "socket_errors": ""}
+
+
+depth = books // 2
+cases = [
+    ("GET /books/{id} (random ids)", lambda: wrk(script="random-book.lua")),
+    ("GET /books/available (first page)", lambda: wrk("/books/available")),
+    (f"GET /books/available (cursor at id {depth})", lambda: wrk(f"/books/available?cursor={cursor('ab', depth)}")),
+    ("GET /books?title=crimson garden", lambda: wrk("/books?title=crimson%20garden")),
+    ("write mix: check out + return", lambda: wrk("/", script="write-mix.lua")),
+    ("pgbench: the same primary-key SELECT, prepared", pgbench),
+]
+results = {}
+try:
+    for name, run in cases:
+        results[name] = [run() for _ in range(runs)]
+finally:
+    server.terminate()
+    server.wait()
+
+
+def spread(values, digits=2):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "n/a"
+    return f"{min(values):.{digits}f} / {statistics.median(values):.{digits}f} / {max(values):.{digits}f}"
+
+
+print(f"| case ({connections} connections, {seconds} s × {runs} runs) | req/s min / median / max | p50 ms | p99 ms | non-2xx |")
+print("|---|---|---|---|---|")
+for name, samples in results.items():
+    print(f"| {name} | {spread([s['rps'] for s in samples], 0)} | {spread([s['p50'] for s in samples])} | "
+          f"{spread([s['p99'] for s in samples])} | {sum(s['non2xx'] for s in samples)} |")
+ours = statistics.median(s["rps"] for s in results["GET /books/{id} (random ids)"])
+ceiling = statistics.median(s["rps"] for s in results["pgbench: the same primary-key SELECT, prepared"])
+print(f"\nGET /books/{{id}} is {100 * ours / ceiling:.0f} % of pgbench's primary-key SELECT throughput.")
+print(json.dumps(results))
