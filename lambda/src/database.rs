@@ -74,6 +74,7 @@ pub async fn connect_with(
                 .idle_timeout(pool.idle_timeout)
                 .max_lifetime(pool.max_lifetime)
                 .connect_lazy(true)
+                .test_before_acquire_if_idle_for(IDLE_PING_AFTER)
                 .sqlx_logging(false);
             Ok(Database::connect(options).await?)
         }
@@ -101,6 +102,10 @@ pub async fn connect_with(
     }
 }
 
+/// A pooled connection is pinged before use only after sitting idle this long (a frozen Lambda's
+/// connection may have been cut); a ping on every acquire would double each query's round trips.
+const IDLE_PING_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn pg_pool(pool: &PoolSettings) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(pool.max_connections)
@@ -108,6 +113,15 @@ fn pg_pool(pool: &PoolSettings) -> PgPoolOptions {
         .acquire_timeout(pool.acquire_timeout)
         .idle_timeout(pool.idle_timeout)
         .max_lifetime(pool.max_lifetime)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_PING_AFTER {
+                    sea_orm::sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Reads the database secret: once per cold start, and again after a rotation.
