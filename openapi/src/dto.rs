@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{author, borrower, loan, loan_history, review};
 use poem_openapi::Object;
 use poem_openapi::types::{Example, MaybeUndefined};
+
+use crate::text::Text;
 use service::books::{BookDetail, BookSummary};
 use service::page::Page;
 
@@ -270,32 +272,37 @@ impl Example for Loan {
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields, example)]
 pub struct NewBook {
-    pub title: String,
-    /// ISBN-10 or ISBN-13, hyphens allowed; stored as ISBN-13.
-    pub isbn: Option<String>,
+    pub title: Text,
+    /// ISBN-10 or ISBN-13, hyphens allowed; stored as ISBN-13. Absent or null: none.
+    #[oai(nullable)]
+    pub isbn: Option<Text>,
+    /// Absent or null: unknown.
+    #[oai(nullable)]
     pub published_date: Option<NaiveDate>,
-    /// Existing authors to credit (none when absent).
+    /// Existing authors to credit (none when absent or null).
+    #[oai(nullable)]
     pub author_ids: Option<Vec<i64>>,
 }
 
 impl Example for NewBook {
     fn example() -> Self {
         Self {
-            title: "Dune".to_owned(),
-            isbn: Some("978-0-441-17271-9".to_owned()),
+            title: Text("Dune".to_owned()),
+            isbn: Some(Text("978-0-441-17271-9".to_owned())),
             published_date: NaiveDate::from_ymd_opt(1965, 8, 1),
             author_ids: Some(vec![1]),
         }
     }
 }
 
-/// Fields to change; absent fields stay, `null` clears a nullable one.
+/// Fields to change; absent fields stay, `null` clears `isbn` or `published_date`.
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct BookPatch {
-    pub title: Option<String>,
+    /// Not nullable: a book always has a title.
+    pub title: MaybeUndefined<Text>,
     #[oai(nullable)]
-    pub isbn: MaybeUndefined<String>,
+    pub isbn: MaybeUndefined<Text>,
     #[oai(nullable)]
     pub published_date: MaybeUndefined<NaiveDate>,
 }
@@ -318,12 +325,12 @@ pub struct AuthorRef {
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields, example)]
 pub struct AuthorInput {
-    pub name: String,
+    pub name: Text,
 }
 
 impl Example for AuthorInput {
     fn example() -> Self {
-        Self { name: "Ursula K. Le Guin".to_owned() }
+        Self { name: Text("Ursula K. Le Guin".to_owned()) }
     }
 }
 
@@ -331,13 +338,13 @@ impl Example for AuthorInput {
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields, example)]
 pub struct NewBorrower {
-    pub name: String,
-    pub email: String,
+    pub name: Text,
+    pub email: Text,
 }
 
 impl Example for NewBorrower {
     fn example() -> Self {
-        Self { name: "Ada Lovelace".to_owned(), email: "ada@example.org".to_owned() }
+        Self { name: Text("Ada Lovelace".to_owned()), email: Text("ada@example.org".to_owned()) }
     }
 }
 
@@ -345,8 +352,8 @@ impl Example for NewBorrower {
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct BorrowerPatch {
-    pub name: Option<String>,
-    pub email: Option<String>,
+    pub name: MaybeUndefined<Text>,
+    pub email: MaybeUndefined<Text>,
 }
 
 /// A check-out: which book, to whom, for how long (days; the library's default when absent).
@@ -355,6 +362,8 @@ pub struct BorrowerPatch {
 pub struct CheckOutRequest {
     pub book_id: i64,
     pub borrower_id: i64,
+    /// Absent or null: the library's default period.
+    #[oai(nullable)]
     pub period_days: Option<i64>,
 }
 
@@ -371,12 +380,14 @@ pub struct NewReview {
     pub borrower_id: i64,
     /// 1 to 5.
     pub rating: i64,
-    pub comment: Option<String>,
+    /// Absent, null or blank: no comment.
+    #[oai(nullable)]
+    pub comment: Option<Text>,
 }
 
 impl Example for NewReview {
     fn example() -> Self {
-        Self { borrower_id: 1, rating: 5, comment: Some("Spice, sand and politics.".to_owned()) }
+        Self { borrower_id: 1, rating: 5, comment: Some(Text("Spice, sand and politics.".to_owned())) }
     }
 }
 
@@ -384,7 +395,8 @@ impl Example for NewReview {
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct ReviewPatch {
-    pub rating: Option<i64>,
+    /// Not nullable.
+    pub rating: MaybeUndefined<i64>,
     #[oai(nullable)]
-    pub comment: MaybeUndefined<String>,
+    pub comment: MaybeUndefined<Text>,
 }

@@ -10,6 +10,7 @@ mod docs;
 pub mod dto;
 mod observe;
 pub mod problem;
+pub mod text;
 
 use std::time::Duration;
 

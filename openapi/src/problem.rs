@@ -125,6 +125,11 @@ impl ApiError {
         Self::NotFound(Json(Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", detail)))
     }
 
+    /// A request that does not match the spec, such as `null` for a field that is not nullable.
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::BadRequest(Json(Problem::new(StatusCode::BAD_REQUEST, "/problems/malformed", detail)))
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         let mut problem = Problem::new(

@@ -8,7 +8,7 @@ use sea_orm::{
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::domain::{Isbn, Title, search_term};
+use crate::domain::{Isbn, Title, calendar_date, search_term};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
@@ -84,6 +84,7 @@ fn isbn_conflict(error: sea_orm::DbErr) -> ServiceError {
 pub async fn create<C: ConnectionTrait + TransactionTrait>(db: &C, input: NewBook) -> Result<BookDetail> {
     let title = Title::parse(&input.title)?.into_inner();
     let isbn = input.isbn.as_deref().map(Isbn::parse).transpose()?.map(Isbn::into_inner);
+    let published_date = input.published_date.map(|d| calendar_date("published_date", d)).transpose()?;
     let id = transaction(db, |txn| {
         let (title, isbn, author_ids) = (title.clone(), isbn.clone(), input.author_ids.clone());
         Box::pin(async move {
@@ -91,7 +92,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(db: &C, input: NewBoo
             let book = book::ActiveModel {
                 title: Set(title),
                 isbn: Set(isbn),
-                published_date: Set(input.published_date),
+                published_date: Set(published_date),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -238,7 +239,9 @@ async fn list_as<C: ConnectionTrait>(
     page: &PageRequest,
 ) -> Result<Page<BookSummary>> {
     let after = page.after(kind)?;
-    if let (Some(from), Some(to)) = (filter.published_from, filter.published_to)
+    let published_from = filter.published_from.map(|d| calendar_date("published_from", d)).transpose()?;
+    let published_to = filter.published_to.map(|d| calendar_date("published_to", d)).transpose()?;
+    if let (Some(from), Some(to)) = (published_from, published_to)
         && from > to
     {
         return Err(ServiceError::invalid("published_from", "must not be after published_to"));
@@ -261,10 +264,10 @@ async fn list_as<C: ConnectionTrait>(
             ),
         );
     }
-    if let Some(from) = filter.published_from {
+    if let Some(from) = published_from {
         condition = condition.add(book::Column::PublishedDate.gte(from));
     }
-    if let Some(to) = filter.published_to {
+    if let Some(to) = published_to {
         condition = condition.add(book::Column::PublishedDate.lte(to));
     }
     if let Some(available) = filter.available {
@@ -333,7 +336,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         model.isbn = Set(isbn);
     }
     if let Some(published_date) = changes.published_date {
-        model.published_date = Set(published_date);
+        model.published_date = Set(published_date.map(|d| calendar_date("published_date", d)).transpose()?);
     }
     model.updated_at = Set(Utc::now());
     model.update(db).await.map_err(isbn_conflict)?;

@@ -37,7 +37,7 @@ impl AuthorsApi {
         base: Data<&BasePath>,
         body: Json<AuthorInput>,
     ) -> ApiResult<AuthorCreated> {
-        let author = Author::from(svc::create(&state.db, &body.0.name).await?);
+        let author = Author::from(svc::create(&state.db, &body.0.name.0).await?);
         let location = base.location(&format!("/authors/{}", author.id));
         Ok(AuthorCreated::Created(Json(author), location))
     }
@@ -56,7 +56,7 @@ impl AuthorsApi {
         Path(id): Path<i64>,
         body: Json<AuthorInput>,
     ) -> ApiResult<Json<Author>> {
-        Ok(Json(svc::rename(&state.db, id, &body.0.name).await?.into()))
+        Ok(Json(svc::rename(&state.db, id, &body.0.name.0).await?.into()))
     }
 
     /// Delete an author

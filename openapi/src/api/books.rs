@@ -8,10 +8,11 @@ use poem_openapi::payload::Json;
 use service::books::{self as svc, BookChanges, BookFilter};
 use service::reviews::{self as reviews_svc};
 
-use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, maybe, page};
+use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, maybe, page, present};
 use crate::dto::{
     Author, AuthorIds, AuthorRef, Book, BookPage, BookPatch, NewBook, NewReview, Review, ReviewPage,
 };
+use crate::text::Text;
 
 #[derive(Debug)]
 pub struct BooksApi;
@@ -80,8 +81,8 @@ impl BooksApi {
     ) -> ApiResult<BookCreated> {
         let Json(input) = body;
         let input = svc::NewBook {
-            title: input.title,
-            isbn: input.isbn,
+            title: input.title.into_inner(),
+            isbn: input.isbn.map(Text::into_inner),
             published_date: input.published_date,
             author_ids: input.author_ids.unwrap_or_default(),
         };
@@ -110,9 +111,9 @@ impl BooksApi {
     ) -> ApiResult<Json<Book>> {
         let Json(patch) = body;
         let changes = BookChanges {
-            title: patch.title,
-            isbn: maybe(patch.isbn),
-            published_date: maybe(patch.published_date),
+            title: present("title", patch.title, Text::into_inner)?,
+            isbn: maybe(patch.isbn, Text::into_inner),
+            published_date: maybe(patch.published_date, |date| date),
         };
         Ok(Json(svc::update(&state.db, id, changes).await?.into()))
     }
@@ -194,7 +195,7 @@ impl BooksApi {
             book_id: id,
             borrower_id: input.borrower_id,
             rating: input.rating,
-            comment: input.comment,
+            comment: input.comment.map(Text::into_inner),
         };
         let review = Review::from(reviews_svc::create(&state.db, input).await?);
         let location = base.location(&format!("/reviews/{}", review.id));

@@ -7,8 +7,9 @@ use poem_openapi::{Enum, OpenApi};
 use service::borrowers::{self as svc, BorrowerChanges, BorrowerFilter};
 use service::loans;
 
-use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page};
+use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page, present};
 use crate::dto::{Borrower, BorrowerPage, BorrowerPatch, LoanPage, NewBorrower};
+use crate::text::Text;
 
 #[derive(Debug)]
 pub struct BorrowersApi;
@@ -54,7 +55,7 @@ impl BorrowersApi {
         base: Data<&BasePath>,
         body: Json<NewBorrower>,
     ) -> ApiResult<BorrowerCreated> {
-        let borrower = Borrower::from(svc::create(&state.db, &body.0.name, &body.0.email).await?);
+        let borrower = Borrower::from(svc::create(&state.db, &body.0.name.0, &body.0.email.0).await?);
         let location = base.location(&format!("/borrowers/{}", borrower.id));
         Ok(BorrowerCreated::Created(Json(borrower), location))
     }
@@ -73,7 +74,11 @@ impl BorrowersApi {
         Path(id): Path<i64>,
         body: Json<BorrowerPatch>,
     ) -> ApiResult<Json<Borrower>> {
-        let changes = BorrowerChanges { name: body.0.name, email: body.0.email };
+        let Json(patch) = body;
+        let changes = BorrowerChanges {
+            name: present("name", patch.name, Text::into_inner)?,
+            email: present("email", patch.email, Text::into_inner)?,
+        };
         Ok(Json(svc::update(&state.db, id, changes).await?.into()))
     }
 

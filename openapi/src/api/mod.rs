@@ -1,6 +1,7 @@
 //! The API's operations, one `#[OpenApi]` struct per resource, combined into one tuple.
 
 use poem::web::Data;
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Tags, payload::Json};
 use service::page::PageRequest;
 
@@ -62,13 +63,21 @@ impl BasePath {
     }
 }
 
-/// A JSON field that may be absent (leave alone), `null` (clear) or a value (set).
-fn maybe<T>(value: poem_openapi::types::MaybeUndefined<T>) -> Option<Option<T>> {
-    use poem_openapi::types::MaybeUndefined;
+/// A nullable JSON field that may be absent (leave alone), `null` (clear) or a value (set).
+fn maybe<T, U>(value: MaybeUndefined<T>, into: impl FnOnce(T) -> U) -> Option<Option<U>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
+        MaybeUndefined::Value(v) => Some(Some(into(v))),
+    }
+}
+
+/// A field that may be absent but, not being nullable, never `null`.
+fn present<T, U>(field: &str, value: MaybeUndefined<T>, into: impl FnOnce(T) -> U) -> ApiResult<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(ApiError::malformed(format!("{field}: must not be null"))),
+        MaybeUndefined::Value(v) => Ok(Some(into(v))),
     }
 }
 

@@ -5,8 +5,9 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use service::reviews::{self as svc, ReviewChanges};
 
-use super::{ApiResult, Deleted, State, Tag, maybe};
+use super::{ApiResult, Deleted, State, Tag, maybe, present};
 use crate::dto::{Review, ReviewPatch};
+use crate::text::Text;
 
 #[derive(Debug)]
 pub struct ReviewsApi;
@@ -29,7 +30,11 @@ impl ReviewsApi {
         Path(id): Path<i64>,
         body: Json<ReviewPatch>,
     ) -> ApiResult<Json<Review>> {
-        let changes = ReviewChanges { rating: body.0.rating, comment: maybe(body.0.comment) };
+        let Json(patch) = body;
+        let changes = ReviewChanges {
+            rating: present("rating", patch.rating, |rating| rating)?,
+            comment: maybe(patch.comment, Text::into_inner),
+        };
         Ok(Json(svc::update(&state.db, id, changes).await?.into()))
     }
 

@@ -26,6 +26,9 @@ async fn hostile_bodies_are_refused_with_the_right_problem(api: Api) {
     api.post("/authors", json!({ "name": "x".repeat(1024 * 1024) })).await.problem(413);
     api.post("/authors", json!({ "name": "x".repeat(201) })).await.invalid("name");
     api.post("/authors", json!({ "name": "A", "name2": "B" })).await.problem(400);
+    for not_a_string in [json!(false), json!(0.0), json!(7), json!(null)] {
+        api.post("/authors", json!({ "name": not_a_string })).await.problem(400);
+    }
     let huge_header = "h".repeat(32 * 1024);
     let reply = api.send(Method::GET, "/health", None, &[("x-filler", huge_header.as_str())]).await;
     assert!(reply.status < 500, "{reply:?}");
@@ -98,6 +101,20 @@ async fn hostile_query_strings_and_cursors_are_refused(api: Api) {
     api.get(&format!("/books?cursor={}", &books[..books.len() - 1])).await.invalid("cursor");
     api.get(&format!("/books?cursor={books}%00")).await.invalid("cursor");
     api.get("/books?cursor=%FF%FE").await.invalid("cursor");
+    api.get("/books?title=%00").await.invalid("title");
+    api.get("/borrowers?email=a%00b").await.invalid("email");
+    for date in ["-4713-11-24", "%2B10000-01-01", "0000-01-01"] {
+        api.get(&format!("/books?published_from={date}")).await.invalid("published_from");
+    }
+    api.post("/books", json!({ "title": "Old", "published_date": "-4713-11-24" }))
+        .await
+        .invalid("published_date");
+    let book = api.book("Kept", &[]).await;
+    api.patch(&format!("/books/{book}"), json!({ "title": null })).await.problem(400);
+    api.patch(&format!("/books/{book}"), json!({ "published_date": "+10000-01-01" }))
+        .await
+        .invalid("published_date");
+    assert_eq!(api.get(&format!("/books/{book}")).await.ok(200)["title"], json!("Kept"));
     assert_eq!(
         api.get("/books?limit=100").await.ok(200)["items"].as_array().unwrap().len(),
         3,

@@ -38,7 +38,27 @@ pub fn search_term<'a>(
         Some(term) if term.chars().count() > max_chars => {
             Err(ServiceError::invalid(field, format!("must be at most {max_chars} characters")))
         }
+        Some(term) if term.chars().any(char::is_control) => {
+            Err(ServiceError::invalid(field, "must not contain control characters"))
+        }
         term => Ok(term),
+    }
+}
+
+/// A calendar date every backend stores and every client parses: years 1 to 9999 (RFC 3339's four digits;
+/// PostgreSQL refuses dates before 4714 BC, and chrono would also print five-digit years).
+///
+/// # Errors
+/// `Validation` on `field` outside years 1..=9999.
+pub fn calendar_date(
+    field: &'static str,
+    date: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, ServiceError> {
+    use chrono::Datelike;
+    if (1..=9999).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(ServiceError::invalid(field, "must be a date between 0001-01-01 and 9999-12-31"))
     }
 }
 

@@ -113,3 +113,18 @@ fn search_terms_are_trimmed_and_bounded() {
     assert_eq!(search_term("title", None, 500).unwrap(), None);
     assert_eq!(field(search_term("title", Some(&"t".repeat(501)), 500)), "title");
 }
+
+#[test]
+fn search_terms_refuse_control_characters() {
+    assert_eq!(field(search_term("title", Some("du\0ne"), 500)), "title");
+}
+
+#[test]
+fn dates_stay_within_four_digit_years() {
+    let ok = chrono::NaiveDate::from_ymd_opt(1965, 8, 1).unwrap();
+    assert_eq!(calendar_date("published_date", ok).unwrap(), ok);
+    for year in [-4713, 0, 10_000] {
+        let date = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        assert_eq!(field(calendar_date("published_date", date)), "published_date");
+    }
+}
