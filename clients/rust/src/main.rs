@@ -201,7 +201,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
                     title: title.clone(),
                     isbn: Some(isbn_typed.clone()),
                     published_date: Some(published),
-                    author_ids: author_ids.clone(),
+                    author_ids: Some(author_ids.clone()),
                 })
                 .send()
                 .await;
@@ -374,7 +374,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
                 title: format!("Bad ISBN {suffix}"),
                 isbn: Some("978-0-00-000000-1".into()),
                 published_date: None,
-                author_ids: Vec::new(),
+                author_ids: None,
             })
             .send()
             .await;
