@@ -9,7 +9,7 @@ use service::{authors as svc, books};
 use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page};
 use crate::dto::{Author, AuthorInput, AuthorPage, BookPage};
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct AuthorsApi;
 
 #[OpenApi(tag = "Tag::Authors")]

@@ -14,7 +14,7 @@ use crate::dto::{
 };
 use crate::text::Text;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct BooksApi;
 
 #[OpenApi(tag = "Tag::Books")]

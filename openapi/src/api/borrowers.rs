@@ -11,7 +11,7 @@ use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page, pre
 use crate::dto::{Borrower, BorrowerPage, BorrowerPatch, LoanPage, NewBorrower};
 use crate::text::Text;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct BorrowersApi;
 
 /// Which of a borrower's loans to list.

@@ -6,7 +6,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::{State, Tag};
 use crate::problem::ApiError;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct HealthApi;
 
 /// A probe's answer.

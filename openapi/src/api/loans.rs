@@ -9,7 +9,7 @@ use service::loans::{self as svc, CheckOut, LoanFilter};
 use super::{ApiResult, BasePath, LoanCreated, State, Tag, page};
 use crate::dto::{CheckOutRequest, Loan, LoanPage};
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct LoansApi;
 
 #[OpenApi(tag = "Tag::Loans")]

@@ -25,14 +25,7 @@ pub type Api = (
 );
 
 pub fn api() -> Api {
-    (
-        books::BooksApi,
-        authors::AuthorsApi,
-        borrowers::BorrowersApi,
-        loans::LoansApi,
-        reviews::ReviewsApi,
-        health::HealthApi,
-    )
+    Api::default()
 }
 
 #[derive(Tags)]

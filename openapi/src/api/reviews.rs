@@ -9,7 +9,7 @@ use super::{ApiResult, Deleted, State, Tag, maybe, present};
 use crate::dto::{Review, ReviewPatch};
 use crate::text::Text;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ReviewsApi;
 
 #[OpenApi(tag = "Tag::Reviews")]
