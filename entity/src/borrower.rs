@@ -12,6 +12,9 @@ pub struct Model {
     /// Stored lower-cased, so the unique key makes addresses unique case-insensitively on every backend.
     #[sea_orm(unique)]
     pub email: String,
+    /// The `sub` claim of this borrower's own access tokens, when they log in themselves.
+    #[sea_orm(unique)]
+    pub auth_subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     #[sea_orm(has_many)]

@@ -8,6 +8,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_library;
+mod m20261127_000001_borrower_subject;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -17,6 +18,9 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_create_library::Migration)]
+        vec![
+            Box::new(m20261126_000001_create_library::Migration),
+            Box::new(m20261127_000001_borrower_subject::Migration),
+        ]
     }
 }

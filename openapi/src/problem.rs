@@ -37,6 +37,7 @@ pub enum ConflictCode {
     EmailTaken,
     IsbnTaken,
     BorrowerHasLoans,
+    SubjectTaken,
 }
 
 impl From<service::ConflictCode> for ConflictCode {
@@ -54,6 +55,7 @@ impl From<service::ConflictCode> for ConflictCode {
             C::EmailTaken => Self::EmailTaken,
             C::IsbnTaken => Self::IsbnTaken,
             C::BorrowerHasLoans => Self::BorrowerHasLoans,
+            C::SubjectTaken => Self::SubjectTaken,
         }
     }
 }

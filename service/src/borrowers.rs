@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use crate::authors::contains_ci;
-use crate::domain::{Email, PersonName, search_term};
+use crate::domain::{AuthSubject, Email, PersonName, search_term};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
@@ -19,6 +19,16 @@ use crate::{ConflictCode, Result, ServiceError};
 pub struct BorrowerChanges {
     pub name: Option<String>,
     pub email: Option<String>,
+    /// `Some(None)` unlinks the borrower from their login.
+    pub subject: Option<Option<String>>,
+}
+
+/// A new borrower; `subject` links them to their identity-provider account so they can act themselves.
+#[derive(Clone, Debug, Default)]
+pub struct NewBorrower {
+    pub name: String,
+    pub email: String,
+    pub subject: Option<String>,
 }
 
 /// Filters of the borrowers list (case-insensitive substrings).
@@ -28,30 +38,66 @@ pub struct BorrowerFilter {
     pub email: Option<String>,
 }
 
-fn email_conflict(error: DbErr) -> ServiceError {
-    if classify(&error) == DbFailure::UniqueViolation {
-        ServiceError::conflict(ConflictCode::EmailTaken, "another borrower already uses this e-mail address")
-    } else {
-        error.into()
+/// Which unique key a write broke: the e-mail address or the login subject. Which one is read from the
+/// database rather than guessed from the error text, so it is checked only after a unique violation.
+async fn unique_conflict<C: ConnectionTrait>(
+    db: &C,
+    error: DbErr,
+    id: Option<i64>,
+    subject: Option<&str>,
+) -> ServiceError {
+    if classify(&error) != DbFailure::UniqueViolation {
+        return error.into();
     }
+    if let Some(subject) = subject {
+        let holder = find_by_subject(db, subject).await;
+        if matches!(holder, Ok(Some(ref other)) if Some(other.id) != id) {
+            return ServiceError::conflict(
+                ConflictCode::SubjectTaken,
+                "another borrower is already linked to this subject",
+            );
+        }
+    }
+    ServiceError::conflict(ConflictCode::EmailTaken, "another borrower already uses this e-mail address")
 }
 
-/// Registers a borrower.
+/// Registers a borrower who does not log in (the librarian acts for them).
 ///
 /// # Errors
 /// `Validation` on `name` or `email`; `Conflict(email_taken)`.
 pub async fn create<C: ConnectionTrait>(db: &C, name: &str, email: &str) -> Result<borrower::Model> {
-    let name = PersonName::parse(name)?.into_inner();
-    let email = Email::parse(email)?.into_inner();
+    register(db, NewBorrower { name: name.to_owned(), email: email.to_owned(), subject: None }).await
+}
+
+/// Registers a borrower, optionally linked to their login.
+///
+/// # Errors
+/// `Validation` on `name`, `email` or `subject`; `Conflict(email_taken | subject_taken)`.
+pub async fn register<C: ConnectionTrait>(db: &C, new: NewBorrower) -> Result<borrower::Model> {
+    let name = PersonName::parse(&new.name)?.into_inner();
+    let email = Email::parse(&new.email)?.into_inner();
+    let subject = new.subject.as_deref().map(AuthSubject::parse).transpose()?.map(AuthSubject::into_inner);
     let now = Utc::now();
     let model = borrower::ActiveModel {
         name: Set(name),
         email: Set(email),
+        auth_subject: Set(subject.clone()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     };
-    model.insert(db).await.map_err(email_conflict)
+    match model.insert(db).await {
+        Ok(model) => Ok(model),
+        Err(error) => Err(unique_conflict(db, error, None, subject.as_deref()).await),
+    }
+}
+
+/// The borrower a token's subject is linked to, if any.
+///
+/// # Errors
+/// Only database failures.
+pub async fn find_by_subject<C: ConnectionTrait>(db: &C, subject: &str) -> Result<Option<borrower::Model>> {
+    Ok(borrower::Entity::find().filter(borrower::Column::AuthSubject.eq(subject)).one(db).await?)
 }
 
 /// # Errors
@@ -60,10 +106,10 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<borrower::Model>
     borrower::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound { entity: "borrower", id })
 }
 
-/// Changes a borrower's name or e-mail address.
+/// Changes a borrower's name, e-mail address or login link.
 ///
 /// # Errors
-/// `NotFound`; `Validation`; `Conflict(email_taken)`.
+/// `NotFound`; `Validation`; `Conflict(email_taken | subject_taken)`.
 pub async fn update<C: ConnectionTrait>(
     db: &C,
     id: i64,
@@ -71,6 +117,11 @@ pub async fn update<C: ConnectionTrait>(
 ) -> Result<borrower::Model> {
     let name = changes.name.as_deref().map(PersonName::parse).transpose()?;
     let email = changes.email.as_deref().map(Email::parse).transpose()?;
+    let subject = match changes.subject {
+        Some(Some(raw)) => Some(Some(AuthSubject::parse(&raw)?.into_inner())),
+        Some(None) => Some(None),
+        None => None,
+    };
     let mut model: borrower::ActiveModel = get(db, id).await?.into();
     if let Some(name) = name {
         model.name = Set(name.into_inner());
@@ -78,8 +129,14 @@ pub async fn update<C: ConnectionTrait>(
     if let Some(email) = email {
         model.email = Set(email.into_inner());
     }
+    if let Some(subject) = subject.clone() {
+        model.auth_subject = Set(subject);
+    }
     model.updated_at = Set(Utc::now());
-    model.update(db).await.map_err(email_conflict)
+    match model.update(db).await {
+        Ok(model) => Ok(model),
+        Err(error) => Err(unique_conflict(db, error, Some(id), subject.flatten().as_deref()).await),
+    }
 }
 
 /// Removes a borrower with their reviews and history; refused while they hold a loan.

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use crate::books::NewBook;
+use crate::borrowers::NewBorrower;
 use crate::loans::CheckOut;
 use crate::reviews::NewReview;
 use crate::{LoanPolicy, Result, authors, books, borrowers, loans, reviews};
@@ -33,10 +34,11 @@ const AUTHORS: [&str; 6] = [
     "Octavia E. Butler",
 ];
 
-const BORROWERS: [(&str, &str); 3] = [
-    ("Ada Lovelace", "ada@example.org"),
-    ("Alan Turing", "alan@example.org"),
-    ("Grace Hopper", "grace@example.org"),
+/// Name, e-mail, and the login subject a dev token can carry to act as this borrower.
+const BORROWERS: [(&str, &str, &str); 3] = [
+    ("Ada Lovelace", "ada@example.org", "demo-ada"),
+    ("Alan Turing", "alan@example.org", "demo-alan"),
+    ("Grace Hopper", "grace@example.org", "demo-grace"),
 ];
 
 /// Fills an empty library with demo data. Returns whether anything was loaded.
@@ -66,8 +68,10 @@ pub async fn seed<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool>
         book_ids.push(book.book.id);
     }
     let mut borrower_ids = Vec::new();
-    for (name, email) in BORROWERS {
-        borrower_ids.push(borrowers::create(db, name, email).await?.id);
+    for (name, email, subject) in BORROWERS {
+        let new =
+            NewBorrower { name: name.to_owned(), email: email.to_owned(), subject: Some(subject.to_owned()) };
+        borrower_ids.push(borrowers::register(db, new).await?.id);
     }
     let policy = LoanPolicy::default();
     // Ada read Dune and reviewed it; Alan has Neuromancer out now.

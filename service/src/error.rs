@@ -33,10 +33,11 @@ pub enum ConflictCode {
     EmailTaken,
     IsbnTaken,
     BorrowerHasLoans,
+    SubjectTaken,
 }
 
 impl ConflictCode {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::BookOnLoan,
         Self::LoanLimitReached,
         Self::BorrowerHasOverdueLoans,
@@ -48,6 +49,7 @@ impl ConflictCode {
         Self::EmailTaken,
         Self::IsbnTaken,
         Self::BorrowerHasLoans,
+        Self::SubjectTaken,
     ];
 
     #[must_use]
@@ -64,6 +66,7 @@ impl ConflictCode {
             Self::EmailTaken => "email_taken",
             Self::IsbnTaken => "isbn_taken",
             Self::BorrowerHasLoans => "borrower_has_loans",
+            Self::SubjectTaken => "subject_taken",
         }
     }
 }

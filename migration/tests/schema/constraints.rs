@@ -55,6 +55,15 @@ pub async fn hold(db: &TestDb) {
 
     let ada = new_borrower("ada@example.org").insert(conn).await.unwrap();
     assert!(is_unique_violation(new_borrower("ada@example.org").insert(conn).await));
+    // One identity-provider account acts as at most one borrower; borrowers without one are many.
+    let linked = |email: &str| {
+        let mut borrower = new_borrower(email);
+        borrower.auth_subject = Set(Some("cognito-sub-1".to_owned()));
+        borrower
+    };
+    linked("grace@example.org").insert(conn).await.unwrap();
+    assert!(is_unique_violation(linked("alan@example.org").insert(conn).await), "one borrower per subject");
+    new_borrower("edsger@example.org").insert(conn).await.unwrap();
 
     let active = new_loan(dune.id, ada.id).insert(conn).await.unwrap();
     assert_eq!(active.due_at.timestamp(), (now + TimeDelta::days(14)).timestamp());

@@ -20,6 +20,7 @@ async fn assert_full_schema(db: &TestDb) {
         unique_keys(db).await,
         vec![
             ("books".to_owned(), "isbn".to_owned()),
+            ("borrowers".to_owned(), "auth_subject".to_owned()),
             ("borrowers".to_owned(), "email".to_owned()),
             ("loans".to_owned(), "book_id".to_owned()),
             ("reviews".to_owned(), "book_id,borrower_id".to_owned()),

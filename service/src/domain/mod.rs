@@ -100,6 +100,30 @@ impl PersonName {
     }
 }
 
+/// The `sub` claim of an identity provider's tokens that a borrower is linked to. Opaque and compared
+/// exactly (Cognito uses UUIDs, other providers other shapes), so only its length and characters are checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthSubject(String);
+
+impl AuthSubject {
+    pub const MAX_CHARS: usize = 255;
+
+    /// # Errors
+    /// `Validation` on `subject` when empty, too long, or containing spaces or control characters.
+    pub fn parse(raw: &str) -> Result<Self, ServiceError> {
+        let subject = text("subject", raw, Self::MAX_CHARS)?;
+        if subject.chars().any(char::is_whitespace) {
+            return Err(ServiceError::invalid("subject", "must not contain spaces"));
+        }
+        Ok(Self(subject))
+    }
+
+    #[must_use]
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// An e-mail address, lower-cased so that uniqueness is case-insensitive on every backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
