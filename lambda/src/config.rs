@@ -4,7 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use service::LoanPolicy;
+use openapi::AppSettings;
+use openapi::auth::{AuthMode, AuthSettings};
+
+mod proxy;
+pub use proxy::{DbAuth, DbSource, TlsMode};
 
 /// Why the configuration is unusable; always names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -27,14 +31,6 @@ pub enum Mode {
     Migrate,
 }
 
-/// How the connection to PostgreSQL is protected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsMode {
-    Disable,
-    Require,
-    VerifyFull,
-}
-
 /// A value that must not be printed: a password, or a URL that may carry one.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -55,15 +51,6 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
-}
-
-/// Where the database is and how to log in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DbSource {
-    /// `DATABASE_URL`: local runs and tests (any backend SeaORM supports).
-    Url(Secret),
-    /// Production: RDS Proxy at `DB_HOST`, credentials from the Secrets Manager secret `DB_SECRET_ARN`.
-    Proxy { host: String, port: u16, name: Option<String>, secret_arn: String, tls: TlsMode },
 }
 
 /// Pool settings; see [`PoolSettings::default`] for why the defaults suit Lambda.
@@ -100,10 +87,10 @@ pub struct LambdaConfig {
     pub mode: Mode,
     pub database: DbSource,
     pub pool: PoolSettings,
-    pub policy: LoanPolicy,
-    pub max_body_bytes: usize,
-    pub request_timeout: Duration,
-    pub cors_origins: Vec<String>,
+    pub app: AppSettings,
+    /// How callers are authenticated: read in API mode only (`None` for the migration function). Always a
+    /// JWT issuer: dev mode, which hands out tokens to anyone, is refused here.
+    pub auth: Option<AuthSettings>,
 }
 
 impl LambdaConfig {
@@ -126,7 +113,7 @@ impl LambdaConfig {
         };
         let database = match var("DATABASE_URL") {
             Some(url) => DbSource::Url(Secret::new(url)),
-            None => proxy_source(&var)?,
+            None => proxy::proxy_source(&var)?,
         };
         let defaults = PoolSettings::default();
         let pool = PoolSettings {
@@ -139,48 +126,24 @@ impl LambdaConfig {
         if pool.max_connections == 0 {
             return Err(error("DB_MAX_CONNECTIONS", "must be at least 1"));
         }
-        // The lending rules and body limit are the same settings the local server reads.
-        let app = openapi::Config::from_lookup(|name| var_owned(&lookup, name))
-            .map_err(|e| ConfigError { name: e.name, message: e.message })?;
-        Ok(Self {
-            mode,
-            database,
-            pool,
-            policy: app.policy,
-            max_body_bytes: app.max_body_bytes,
-            request_timeout: app.request_timeout,
-            cors_origins: app.cors_origins,
-        })
+        // The lending rules, limits and auth are the same settings the local server reads.
+        let shared = |e: openapi::config::ConfigError| ConfigError { name: e.name, message: e.message };
+        let app = AppSettings::from_lookup(&lookup).map_err(shared)?;
+        let auth = match mode {
+            Mode::Migrate => None,
+            Mode::Api => match AuthSettings::from_lookup(&lookup).map_err(shared)? {
+                AuthSettings { mode: AuthMode::Dev, .. } => {
+                    return Err(error(
+                        "LIBRIS_AUTH",
+                        "`dev` hands out librarian tokens to anyone and is for the local server only; \
+                         use `jwt` with LIBRIS_AUTH_ISSUER and LIBRIS_AUTH_AUDIENCE",
+                    ));
+                }
+                settings => Some(settings),
+            },
+        };
+        Ok(Self { mode, database, pool, app, auth })
     }
-}
-
-fn var_owned(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    // The local server's defaults for DATABASE_URL, HOST and PORT do not apply here.
-    if matches!(name, "DATABASE_URL" | "HOST" | "PORT") { None } else { lookup(name) }
-}
-
-fn proxy_source(var: &impl Fn(&'static str) -> Option<String>) -> Result<DbSource, ConfigError> {
-    let host = var("DB_HOST")
-        .ok_or_else(|| error("DB_HOST", "set DB_HOST (the RDS Proxy endpoint) or DATABASE_URL"))?;
-    if var("DB_IAM_AUTH").is_some_and(|v| v == "true") {
-        return Err(error(
-            "DB_IAM_AUTH",
-            "IAM authentication is not supported by this build; use DB_SECRET_ARN",
-        ));
-    }
-    let secret_arn = var("DB_SECRET_ARN").ok_or_else(|| error("DB_SECRET_ARN", "required with DB_HOST"))?;
-    if !secret_arn.starts_with("arn:") {
-        return Err(error("DB_SECRET_ARN", "must be a Secrets Manager ARN (arn:…)"));
-    }
-    let tls = match var("DB_TLS").as_deref() {
-        None | Some("verify-full") => TlsMode::VerifyFull,
-        Some("require") => TlsMode::Require,
-        Some("disable") => TlsMode::Disable,
-        Some(other) => {
-            return Err(error("DB_TLS", format!("{other:?} is not disable, require or verify-full")));
-        }
-    };
-    Ok(DbSource::Proxy { host, port: number(var, "DB_PORT", 5432)?, name: var("DB_NAME"), secret_arn, tls })
 }
 
 fn number<T: std::str::FromStr>(
@@ -215,9 +178,31 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<LambdaConfig, ConfigError> {
-        let map: std::collections::HashMap<String, String> =
+        let mut map: std::collections::HashMap<String, String> =
             pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        for (name, value) in JWT {
+            map.entry(name.to_owned()).or_insert_with(|| value.to_owned());
+        }
         LambdaConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const JWT: [(&str, &str); 3] = [
+        ("LIBRIS_AUTH", "jwt"),
+        ("LIBRIS_AUTH_ISSUER", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"),
+        ("LIBRIS_AUTH_AUDIENCE", "client"),
+    ];
+
+    #[test]
+    fn the_api_needs_a_jwt_issuer_and_refuses_dev_mode() {
+        let url = ("DATABASE_URL", "postgres://x");
+        assert_eq!(config(&[url, ("LIBRIS_AUTH", "dev")]).unwrap_err().name, "LIBRIS_AUTH");
+        assert_eq!(config(&[url, ("LIBRIS_AUTH", "")]).unwrap_err().name, "LIBRIS_AUTH");
+        assert!(matches!(
+            config(&[url]).unwrap().auth,
+            Some(AuthSettings { mode: AuthMode::Jwt { .. }, .. })
+        ));
+        let migrate = config(&[url, ("LIBRIS_LAMBDA_MODE", "migrate"), ("LIBRIS_AUTH", "dev")]).unwrap();
+        assert_eq!(migrate.auth, None, "the migration function serves no requests");
     }
 
     const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:libris-db-AbCdEf";
@@ -232,8 +217,9 @@ mod tests {
                 host: "proxy.example".to_owned(),
                 port: 5432,
                 name: Some("libris".to_owned()),
-                secret_arn: ARN.to_owned(),
-                tls: TlsMode::VerifyFull
+                auth: DbAuth::Secret { arn: ARN.to_owned() },
+                tls: TlsMode::VerifyFull,
+                extra_ca: None,
             }
         );
         assert_eq!(config.pool, PoolSettings::default());

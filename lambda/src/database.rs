@@ -3,19 +3,31 @@
 //! Lazy: no connection is opened until a request needs one, so a cold start with the database down still
 //! serves `/health`, and the first real query pays for the connection.
 
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::Client as SecretsClient;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlxPostgresConnector};
 use serde::Deserialize;
 
-use crate::config::{DbSource, PoolSettings, Secret, TlsMode};
+use crate::config::{DbAuth, DbSource, PoolSettings, Secret, TlsMode};
+use crate::iam::{Clock, TokenError, TokenSource, TokenTarget};
+use crate::tls::{self, ExtraCa};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
     #[error("cannot read the database secret {arn}: {message}")]
     Secret { arn: String, message: String },
+    #[error("IAM database authentication: {0}")]
+    Iam(#[from] TokenError),
     #[error("cannot configure the database pool: {0}")]
     Pool(#[from] DbErr),
+    #[error("the API needs LIBRIS_AUTH settings")]
+    NoAuth,
+    #[error("cannot set up token checking: {0}")]
+    Auth(String),
 }
 
 /// What RDS and RDS Proxy keep in a database secret. Only `username` and `password` are required.
@@ -41,70 +53,198 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// Opens (lazily) the pool described by the configuration. In proxy mode the Secrets Manager client is
-/// configured from the environment here, so a function that uses `DATABASE_URL` never pays for it.
-///
-/// # Errors
-/// A secret that cannot be read or parsed, or pool options SeaORM rejects.
-pub async fn connect(source: &DbSource, pool: &PoolSettings) -> Result<DatabaseConnection, DbSetupError> {
-    let secrets = match source {
-        DbSource::Proxy { .. } => Some(SecretsClient::new(&aws_config::load_from_env().await)),
-        DbSource::Url(_) => None,
-    };
-    connect_with(source, pool, secrets.as_ref()).await
+/// The AWS side of a proxy login, made once per cold start: a Secrets Manager client in secret mode,
+/// credentials to sign tokens with in IAM mode. Tests pass an emulator's client or fixed keys.
+#[derive(Clone, Debug, Default)]
+pub struct Aws {
+    pub secrets: Option<SecretsClient>,
+    pub credentials: Option<SharedCredentialsProvider>,
 }
 
-/// [`connect`] with a given Secrets Manager client (tests point one at a local emulator).
-///
-/// # Errors
-/// A secret that cannot be read or parsed, a proxy source without a client, or pool options SeaORM rejects.
-pub async fn connect_with(
-    source: &DbSource,
-    pool: &PoolSettings,
-    secrets: Option<&SecretsClient>,
-) -> Result<DatabaseConnection, DbSetupError> {
-    match source {
-        DbSource::Url(url) => {
-            let mut options = ConnectOptions::new(url.expose().to_owned());
-            options
-                .max_connections(pool.max_connections)
-                .min_connections(0)
-                .connect_timeout(pool.connect_timeout)
-                .acquire_timeout(pool.acquire_timeout)
-                .idle_timeout(pool.idle_timeout)
-                .max_lifetime(pool.max_lifetime)
-                .connect_lazy(true)
-                .test_before_acquire_if_idle_for(IDLE_PING_AFTER)
-                .sqlx_logging(false);
-            Ok(Database::connect(options).await?)
-        }
-        DbSource::Proxy { host, port, name, secret_arn, tls } => {
-            let Some(secrets) = secrets else {
-                return Err(DbSetupError::Secret {
-                    arn: secret_arn.clone(),
-                    message: "no Secrets Manager client".to_owned(),
-                });
-            };
-            let secret = fetch_secret(secrets, secret_arn).await?;
-            let options = PgConnectOptions::new()
-                .host(host)
-                .port(*port)
-                .username(&secret.username)
-                .password(secret.password.expose())
-                .database(name.as_deref().or(secret.dbname.as_deref()).unwrap_or("postgres"))
-                .ssl_mode(match tls {
-                    TlsMode::Disable => PgSslMode::Disable,
-                    TlsMode::Require => PgSslMode::Require,
-                    TlsMode::VerifyFull => PgSslMode::VerifyFull,
-                });
-            Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pg_pool(pool).connect_lazy_with(options)))
+impl Aws {
+    /// Loads the environment's AWS configuration (the default chain) only for the mode that needs it, so
+    /// a function that uses `DATABASE_URL` never pays for it.
+    pub async fn from_env(source: &DbSource) -> Self {
+        let DbSource::Proxy { auth, .. } = source else { return Self::default() };
+        let config = aws_config::load_from_env().await;
+        match auth {
+            DbAuth::Secret { .. } => Self { secrets: Some(SecretsClient::new(&config)), credentials: None },
+            DbAuth::Iam { .. } => Self { secrets: None, credentials: config.credentials_provider() },
         }
     }
 }
 
+/// A database pool and, in IAM mode, what keeps its login token fresh.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    db: DatabaseConnection,
+    iam: Option<Arc<IamLogin>>,
+}
+
+impl Pool {
+    #[must_use]
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Call before each invocation's database work: in IAM mode, renews the token new connections log in
+    /// with once it is [`RENEW_AFTER`] old (see [`IamLogin`] for why here). Otherwise does nothing.
+    ///
+    /// # Errors
+    /// When no credentials can be had to sign a new token; the old one stays in place.
+    pub async fn renew_login(&self) -> Result<(), TokenError> {
+        match &self.iam {
+            Some(iam) => iam.renew_if_old().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// A token older than this is replaced before an invocation's work. With [`crate::iam::TOKEN_LIFETIME`] at
+/// 15 minutes, any connection an invocation opens in its first 14 minutes logs in with a valid token;
+/// Lambda stops every invocation at 15. Renewing costs one HMAC chain and an options swap, so once a
+/// minute at most is nothing.
+pub const RENEW_AFTER: Duration = Duration::from_secs(60);
+
+/// Keeps an IAM-mode pool's password a valid token.
+///
+/// Why this way: sqlx 0.9 opens every pool connection from one stored `PgConnectOptions` (sqlx-core 0.9.0
+/// `pool/inner.rs`, `PoolInner::connect`, which clones them per attempt) and has no hook that runs
+/// *before* a connection is opened: `after_connect` runs after the login and `before_acquire` only on idle
+/// connections. A short `max_lifetime` does not help, since a new connection needs a new password, not an
+/// old one sooner. What sqlx has is `Pool::set_connect_options`, which replaces the options for every later
+/// connection and leaves open ones alone; so the token is renewed on the invocation path, before any
+/// connection can be opened. Rebuilding the pool instead (as the rotation path does after SQLSTATE 28P01)
+/// would drop the warm connection and pay a new TLS handshake every 15 minutes, and a background timer
+/// would not run while Lambda freezes the process, which is exactly when tokens go stale. The rotation
+/// path stays as the backstop: if the proxy still refuses a login, the pool is rebuilt with a new token.
+struct IamLogin {
+    pool: PgPool,
+    /// The connect options without a password.
+    options: PgConnectOptions,
+    tokens: TokenSource,
+    issued: Mutex<SystemTime>,
+}
+
+impl std::fmt::Debug for IamLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the options: they hold the token.
+        f.debug_struct("IamLogin").field("tokens", &self.tokens).finish_non_exhaustive()
+    }
+}
+
+impl IamLogin {
+    async fn renew_if_old(&self) -> Result<(), TokenError> {
+        let issued = *self.issued.lock().unwrap_or_else(PoisonError::into_inner);
+        // A clock that went backwards makes the age unknown: renew.
+        let age = self.tokens.now().duration_since(issued).unwrap_or(Duration::MAX);
+        if age < RENEW_AFTER {
+            return Ok(());
+        }
+        let (token, at) = self.tokens.token().await?;
+        self.pool.set_connect_options(self.options.clone().password(token.expose()));
+        *self.issued.lock().unwrap_or_else(PoisonError::into_inner) = at;
+        tracing::debug!("renewed the RDS auth token");
+        Ok(())
+    }
+}
+
+/// Opens (lazily) the pool described by the configuration, with the AWS configuration from the
+/// environment in proxy mode.
+///
+/// # Errors
+/// A secret that cannot be read or parsed, no credentials to sign a token with, or pool options SeaORM
+/// rejects.
+pub async fn connect(source: &DbSource, pool: &PoolSettings) -> Result<Pool, DbSetupError> {
+    connect_with(source, pool, &Aws::from_env(source).await).await
+}
+
+/// [`connect`] with given AWS clients and credentials (tests point them at an emulator or fixed keys).
+///
+/// # Errors
+/// A secret that cannot be read or parsed, a proxy source without the client or credentials its mode
+/// needs, or pool options SeaORM rejects.
+pub async fn connect_with(source: &DbSource, pool: &PoolSettings, aws: &Aws) -> Result<Pool, DbSetupError> {
+    connect_at(source, pool, aws, Arc::new(SystemTime::now)).await
+}
+
+async fn connect_at(
+    source: &DbSource,
+    settings: &PoolSettings,
+    aws: &Aws,
+    clock: Clock,
+) -> Result<Pool, DbSetupError> {
+    let (host, port, name, auth, tls, extra_ca) = match source {
+        DbSource::Url(url) => return connect_url(url, settings).await,
+        DbSource::Proxy { host, port, name, auth, tls, extra_ca } => {
+            (host, *port, name, auth, *tls, extra_ca)
+        }
+    };
+    let options = proxy_options(host, port, tls, extra_ca.as_ref());
+    match auth {
+        DbAuth::Secret { arn } => {
+            let Some(secrets) = &aws.secrets else {
+                return Err(DbSetupError::Secret {
+                    arn: arn.clone(),
+                    message: "no Secrets Manager client".to_owned(),
+                });
+            };
+            let secret = fetch_secret(secrets, arn).await?;
+            let options = options
+                .username(&secret.username)
+                .password(secret.password.expose())
+                .database(name.as_deref().or(secret.dbname.as_deref()).unwrap_or("postgres"));
+            Ok(Pool { db: wrap(pg_pool(settings).connect_lazy_with(options)), iam: None })
+        }
+        DbAuth::Iam { user, region } => {
+            let credentials = aws.credentials.clone().ok_or(TokenError::NoCredentialsProvider)?;
+            let target = TokenTarget { host: host.clone(), port, user: user.clone(), region: region.clone() };
+            let tokens = TokenSource::new(target, credentials, clock);
+            let options = options.username(user).database(name.as_deref().unwrap_or("postgres"));
+            // Signed now, so missing credentials fail the cold start rather than the first request.
+            let (token, issued) = tokens.token().await?;
+            let pool = pg_pool(settings).connect_lazy_with(options.clone().password(token.expose()));
+            let iam = IamLogin { pool: pool.clone(), options, tokens, issued: Mutex::new(issued) };
+            Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)) })
+        }
+    }
+}
+
+async fn connect_url(url: &Secret, pool: &PoolSettings) -> Result<Pool, DbSetupError> {
+    let mut options = ConnectOptions::new(url.expose().to_owned());
+    options
+        .max_connections(pool.max_connections)
+        .min_connections(0)
+        .connect_timeout(pool.connect_timeout)
+        .acquire_timeout(pool.acquire_timeout)
+        .idle_timeout(pool.idle_timeout)
+        .max_lifetime(pool.max_lifetime)
+        .connect_lazy(true)
+        .test_before_acquire_if_idle_for(IDLE_PING_AFTER)
+        .sqlx_logging(false);
+    Ok(Pool { db: Database::connect(options).await?, iam: None })
+}
+
+/// Host, port and TLS; verify-full trusts the public roots, the RDS CAs and `DB_TLS_EXTRA_CA` (see
+/// [`crate::tls`]).
+fn proxy_options(host: &str, port: u16, tls: TlsMode, extra_ca: Option<&ExtraCa>) -> PgConnectOptions {
+    let options = PgConnectOptions::new().host(host).port(port);
+    match tls {
+        TlsMode::Disable => options.ssl_mode(PgSslMode::Disable),
+        TlsMode::Require => options.ssl_mode(PgSslMode::Require),
+        TlsMode::VerifyFull => {
+            options.ssl_mode(PgSslMode::VerifyFull).ssl_root_cert_from_pem(tls::trusted_roots(extra_ca))
+        }
+    }
+}
+
+fn wrap(pool: PgPool) -> DatabaseConnection {
+    SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+}
+
 /// A pooled connection is pinged before use only after sitting idle this long (a frozen Lambda's
 /// connection may have been cut); a ping on every acquire would double each query's round trips.
-const IDLE_PING_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
 
 fn pg_pool(pool: &PoolSettings) -> PgPoolOptions {
     PgPoolOptions::new()
@@ -141,17 +281,4 @@ pub async fn fetch_secret(client: &SecretsClient, arn: &str) -> Result<DbSecret,
 }
 
 #[cfg(test)]
-mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
-    use super::*;
-
-    #[test]
-    fn the_rds_secret_shape_parses_and_never_prints_its_password() {
-        let secret: DbSecret = serde_json::from_str(
-            r#"{"username":"libris","password":"p@ss:w/rd","engine":"postgres","host":"h","port":5432,"dbname":"libris"}"#,
-        )
-        .unwrap();
-        assert_eq!((secret.username.as_str(), secret.password.expose()), ("libris", "p@ss:w/rd"));
-        assert!(!format!("{secret:?}").contains("p@ss"));
-    }
-}
+mod tests;

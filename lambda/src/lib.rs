@@ -5,7 +5,9 @@
 pub mod adapter;
 pub mod config;
 pub mod database;
+pub mod iam;
 pub mod init_error;
 pub mod service;
+pub mod tls;
 
-pub use config::{DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};
+pub use config::{DbAuth, DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};

@@ -28,13 +28,16 @@ async fn main() -> Result<(), lambda_http::Error> {
             lambda_http::run(service_fn(move |event: Request| service.handle(event))).await
         }
         Mode::Migrate => {
-            let db = match database::connect(&config.database, &config.pool).await {
-                Ok(db) => db,
+            let pool = match database::connect(&config.database, &config.pool).await {
+                Ok(pool) => pool,
                 Err(error) => return fail_init("Runtime.DatabaseSetupError", &error.to_string()).await,
             };
-            let db = &db;
+            let pool = &pool;
             lambda_runtime::run(service_fn(
                 move |_: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+                    // IAM mode: a warm migration function may hold a token older than its 15 minutes.
+                    pool.renew_login().await?;
+                    let db = pool.db();
                     let pending: Vec<String> = Migrator::get_pending_migrations(db)
                         .await?
                         .iter()

@@ -5,11 +5,15 @@
 //! fail with SQLSTATE 28P01. When a request answers 503 and a fresh connection is refused for its
 //! credentials, the secret is read again, the pool and app are rebuilt, and the request is retried once,
 //! so a rotation costs one extra round trip instead of failed requests.
+//!
+//! In IAM mode there is no secret to rotate: the token new connections log in with is renewed before each
+//! event (`database::Pool::renew_login`), and the same rebuild-and-retry, which signs a fresh token, is the
+//! backstop should the proxy refuse one anyway.
 
 use std::sync::{Arc, RwLock};
 
-use aws_sdk_secretsmanager::Client as SecretsClient;
 use lambda_http::{Body, Request, Response};
+use openapi::auth::Auth;
 use openapi::{AppState, app};
 use poem::EndpointExt;
 use poem::endpoint::BoxEndpoint;
@@ -17,18 +21,20 @@ use sea_orm::{DatabaseConnection, DbErr, RuntimeErr};
 
 use crate::adapter;
 use crate::config::{DbSource, LambdaConfig};
-use crate::database::{self, DbSetupError};
+use crate::database::{self, Aws, DbSetupError, Pool};
 
 /// The app over one pool.
 struct Current {
-    db: DatabaseConnection,
+    pool: Pool,
     app: BoxEndpoint<'static, poem::Response>,
 }
 
 /// Serves events; owns the pool and replaces it after a credential rotation.
 pub struct Service {
     config: LambdaConfig,
-    secrets: Option<SecretsClient>,
+    aws: Aws,
+    /// Kept across pool rebuilds, so the issuer's keys are fetched once per instance, not per rotation.
+    auth: Auth,
     current: RwLock<Arc<Current>>,
 }
 
@@ -42,31 +48,28 @@ impl Service {
     /// Builds the pool (lazily connected) and the app.
     ///
     /// # Errors
-    /// When the database secret cannot be read or the pool cannot be configured.
+    /// When the database secret cannot be read, no token can be signed, or the pool cannot be configured.
     pub async fn new(config: LambdaConfig) -> Result<Self, DbSetupError> {
-        let secrets = match config.database {
-            DbSource::Proxy { .. } => Some(SecretsClient::new(&aws_config::load_from_env().await)),
-            DbSource::Url(_) => None,
-        };
-        Self::with_secrets(config, secrets).await
+        let aws = Aws::from_env(&config.database).await;
+        Self::with_aws(config, aws).await
     }
 
-    /// [`Service::new`] with a given Secrets Manager client (tests point one at a local emulator).
+    /// [`Service::new`] with given AWS clients and credentials (tests point them at an emulator or fixed
+    /// keys).
     ///
     /// # Errors
-    /// When the database secret cannot be read or the pool cannot be configured.
-    pub async fn with_secrets(
-        config: LambdaConfig,
-        secrets: Option<SecretsClient>,
-    ) -> Result<Self, DbSetupError> {
-        let current = build(&config, secrets.as_ref()).await?;
-        Ok(Self { config, secrets, current: RwLock::new(Arc::new(current)) })
+    /// When the database secret cannot be read, no token can be signed, or the pool cannot be configured.
+    pub async fn with_aws(config: LambdaConfig, aws: Aws) -> Result<Self, DbSetupError> {
+        let settings = config.auth.as_ref().ok_or(DbSetupError::NoAuth)?;
+        let auth = Auth::from_settings(settings).map_err(|e| DbSetupError::Auth(e.to_string()))?;
+        let current = build(&config, &aws, &auth).await?;
+        Ok(Self { config, aws, auth, current: RwLock::new(Arc::new(current)) })
     }
 
     /// The pool requests use now.
     #[must_use]
     pub fn db(&self) -> DatabaseConnection {
-        self.current().db.clone()
+        self.current().pool.db().clone()
     }
 
     fn current(&self) -> Arc<Current> {
@@ -81,19 +84,22 @@ impl Service {
         let rotating = matches!(self.config.database, DbSource::Proxy { .. });
         let retry = rotating.then(|| copy(&event));
         let current = self.current();
+        if let Err(error) = current.pool.renew_login().await {
+            tracing::error!(%error, "could not renew the RDS auth token; new connections may be refused");
+        }
         let response = adapter::handle(&current.app, event).await?;
         let Some(retry) = retry else { return Ok(response) };
-        if response.status() != 503 || !credentials_refused(&current.db).await {
+        if response.status() != 503 || !credentials_refused(current.pool.db()).await {
             return Ok(response);
         }
-        tracing::warn!("the database refused the cached credentials; reading the secret again");
-        match build(&self.config, self.secrets.as_ref()).await {
+        tracing::warn!("the database refused the cached credentials; logging in afresh");
+        match build(&self.config, &self.aws, &self.auth).await {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
                 if let Ok(mut slot) = self.current.write() {
                     *slot = fresh.clone();
                 }
-                drop(current.db.clone().close().await);
+                drop(current.pool.db().clone().close().await);
                 adapter::handle(&fresh.app, retry).await
             }
             Err(error) => {
@@ -104,16 +110,10 @@ impl Service {
     }
 }
 
-async fn build(config: &LambdaConfig, secrets: Option<&SecretsClient>) -> Result<Current, DbSetupError> {
-    let db = database::connect_with(&config.database, &config.pool, secrets).await?;
-    let state = AppState {
-        db: db.clone(),
-        policy: config.policy,
-        max_body_bytes: config.max_body_bytes,
-        request_timeout: config.request_timeout,
-        cors_origins: config.cors_origins.clone(),
-    };
-    Ok(Current { db, app: app(state).boxed() })
+async fn build(config: &LambdaConfig, aws: &Aws, auth: &Auth) -> Result<Current, DbSetupError> {
+    let pool = database::connect_with(&config.database, &config.pool, aws).await?;
+    let state = AppState::from_settings(pool.db().clone(), auth.clone(), &config.app);
+    Ok(Current { pool, app: app(state).boxed() })
 }
 
 /// Whether a fresh connection is refused for its credentials (SQLSTATE 28P01 or 28000).

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use service::LoanPolicy;
 
 use crate::AppState;
+use crate::auth::AuthSettings;
 
 /// Why the configuration could not be read; always names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,7 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// The local server's settings.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub host: String,
@@ -44,6 +46,13 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// Load the demo library into an empty database at start-up.
     pub demo_data: bool,
+    pub app: AppSettings,
+    pub auth: AuthSettings,
+}
+
+/// What the app itself is told, wherever it is hosted (the local server and the Lambda read the same).
+#[derive(Clone, Debug)]
+pub struct AppSettings {
     pub policy: LoanPolicy,
     pub max_body_bytes: usize,
     pub request_timeout: std::time::Duration,
@@ -55,7 +64,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://libris.db?mode=rwc";
 
 impl Config {
     /// Reads `HOST`, `PORT`, `DATABASE_URL`, `LIBRIS_DEMO_DATA`, `LIBRIS_MAX_ACTIVE_LOANS`,
-    /// `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_RENEWALS`, `LIBRIS_MAX_BODY_BYTES`.
+    /// `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_RENEWALS`, `LIBRIS_MAX_BODY_BYTES`,
+    /// and the `LIBRIS_AUTH*` settings ([`AuthSettings::from_lookup`]).
     ///
     /// # Errors
     /// A variable that is set but cannot be parsed.
@@ -64,6 +74,25 @@ impl Config {
     }
 
     /// The same, from any lookup (tests use a map).
+    ///
+    /// # Errors
+    /// A variable that is set but cannot be parsed.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        Ok(Self {
+            host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
+            port: parsed(&var, "PORT", 3000)?,
+            database_url: DatabaseUrl(var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())),
+            demo_data: parsed(&var, "LIBRIS_DEMO_DATA", true)?,
+            app: AppSettings::from_lookup(&lookup)?,
+            auth: AuthSettings::from_lookup(&lookup)?,
+        })
+    }
+}
+
+impl AppSettings {
+    /// Reads `LIBRIS_MAX_ACTIVE_LOANS`, `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`,
+    /// `LIBRIS_MAX_RENEWALS`, `LIBRIS_MAX_BODY_BYTES`, `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`.
     ///
     /// # Errors
     /// A variable that is set but cannot be parsed.
@@ -86,10 +115,6 @@ impl Config {
             });
         }
         Ok(Self {
-            host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
-            port: parsed(&var, "PORT", 3000)?,
-            database_url: DatabaseUrl(var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())),
-            demo_data: parsed(&var, "LIBRIS_DEMO_DATA", true)?,
             policy,
             max_body_bytes: parsed(&var, "LIBRIS_MAX_BODY_BYTES", AppState::DEFAULT_MAX_BODY_BYTES)?,
             request_timeout: std::time::Duration::from_millis(parsed(
@@ -142,8 +167,9 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: std::collections::HashMap<String, String> =
+        let mut map: std::collections::HashMap<String, String> =
             pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        map.entry("LIBRIS_AUTH".to_owned()).or_insert_with(|| "dev".to_owned());
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -153,7 +179,7 @@ mod tests {
         assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 3000));
         assert_eq!(config.database_url.expose(), DEFAULT_DATABASE_URL);
         assert!(config.demo_data);
-        assert_eq!(config.policy, LoanPolicy::default());
+        assert_eq!(config.app.policy, LoanPolicy::default());
     }
 
     #[test]
@@ -166,9 +192,9 @@ mod tests {
 
     #[test]
     fn cors_is_off_unless_origins_are_listed() {
-        assert!(config(&[]).unwrap().cors_origins.is_empty());
+        assert!(config(&[]).unwrap().app.cors_origins.is_empty());
         let listed = config(&[("LIBRIS_CORS_ORIGINS", "https://a.example, http://localhost:5173")]).unwrap();
-        assert_eq!(listed.cors_origins, ["https://a.example", "http://localhost:5173"]);
+        assert_eq!(listed.app.cors_origins, ["https://a.example", "http://localhost:5173"]);
     }
 
     #[test]

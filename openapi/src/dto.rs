@@ -101,13 +101,24 @@ pub struct Borrower {
     pub name: String,
     /// Lower-cased; unique.
     pub email: String,
+    /// The `sub` of this borrower's own login tokens (their Cognito user), which lets them see their loans
+    /// and write reviews themselves; null for borrowers who do not log in.
+    #[oai(nullable)]
+    pub subject: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl From<borrower::Model> for Borrower {
     fn from(m: borrower::Model) -> Self {
-        Self { id: m.id, name: m.name, email: m.email, created_at: m.created_at, updated_at: m.updated_at }
+        Self {
+            id: m.id,
+            name: m.name,
+            email: m.email,
+            subject: m.auth_subject,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
     }
 }
 
@@ -340,11 +351,18 @@ impl Example for AuthorInput {
 pub struct NewBorrower {
     pub name: Text,
     pub email: Text,
+    /// Links the borrower to their login (the token `sub`); unique (`subject_taken`). Absent or null: none.
+    #[oai(nullable)]
+    pub subject: Option<Text>,
 }
 
 impl Example for NewBorrower {
     fn example() -> Self {
-        Self { name: Text("Ada Lovelace".to_owned()), email: Text("ada@example.org".to_owned()) }
+        Self {
+            name: Text("Ada Lovelace".to_owned()),
+            email: Text("ada@example.org".to_owned()),
+            subject: Some(Text("5f1c2a7e-8d3b-4c2a-9f6e-1b2c3d4e5f60".to_owned())),
+        }
     }
 }
 
@@ -354,6 +372,8 @@ impl Example for NewBorrower {
 pub struct BorrowerPatch {
     pub name: MaybeUndefined<Text>,
     pub email: MaybeUndefined<Text>,
+    /// `null` unlinks the borrower from their login.
+    pub subject: MaybeUndefined<Text>,
 }
 
 /// A check-out: which book, to whom, for how long (days; the library's default when absent).

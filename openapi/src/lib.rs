@@ -5,6 +5,7 @@
 //! stage) strips the prefix and says so in the `X-Forwarded-Prefix` header, and the docs follow it.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 mod docs;
 pub mod dto;
@@ -20,12 +21,16 @@ use poem_openapi::OpenApiService;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use service::LoanPolicy;
 
-pub use config::Config;
+use crate::auth::Auth;
+
+pub use config::{AppSettings, Config};
 
 /// Everything an operation needs, shared by all requests.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// How bearer tokens are checked; in dev mode, also where dev tokens come from.
+    pub auth: Auth,
     pub policy: LoanPolicy,
     /// Requests with a larger body are refused with 413.
     pub max_body_bytes: usize,
@@ -42,14 +47,32 @@ impl AppState {
     /// problem+json answer rather than the gateway's.
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+    /// The defaults for everything but the database and how callers are authenticated, which every host
+    /// must choose.
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: DatabaseConnection, auth: Auth) -> Self {
         Self {
             db,
+            auth,
             policy: LoanPolicy::default(),
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             cors_origins: Vec::new(),
+        }
+    }
+}
+
+impl AppState {
+    /// The state a host builds from its settings.
+    #[must_use]
+    pub fn from_settings(db: DatabaseConnection, auth: Auth, settings: &AppSettings) -> Self {
+        Self {
+            db,
+            auth,
+            policy: settings.policy,
+            max_body_bytes: settings.max_body_bytes,
+            request_timeout: settings.request_timeout,
+            cors_origins: settings.cors_origins.clone(),
         }
     }
 }
@@ -78,12 +101,17 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let (limit, timeout) = (state.max_body_bytes, state.request_timeout);
     let cors =
         (!state.cors_origins.is_empty()).then(|| Cors::new().allow_origins(state.cors_origins.clone()));
-    Route::new()
+    let dev_mode = state.auth.dev_issuer().is_some();
+    let mut routes = Route::new()
         .nest("/", service)
         .at("/docs", poem::get(docs::ui))
         .at("/openapi.json", poem::get(docs::json))
         .at("/openapi.yaml", poem::get(docs::yaml))
-        .at("/favicon.ico", poem::get(docs::favicon))
+        .at("/favicon.ico", poem::get(docs::favicon));
+    if dev_mode {
+        routes = routes.at("/auth/dev-token", poem::get(auth::endpoint::dev_token));
+    }
+    routes
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
         .data(docs)

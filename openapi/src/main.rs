@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use openapi::auth::Auth;
 use openapi::{AppState, Config, app, connect};
 use poem::Server;
 use poem::listener::TcpListener;
@@ -34,17 +35,19 @@ async fn run() -> Result<(), String> {
     if config.demo_data && service::demo::seed(&db).await.map_err(|e| format!("demo data failed: {e}"))? {
         tracing::info!("loaded the demo library (set LIBRIS_DEMO_DATA=false to start empty)");
     }
-    let state = AppState {
-        db,
-        policy: config.policy,
-        max_body_bytes: config.max_body_bytes,
-        request_timeout: config.request_timeout,
-        cors_origins: config.cors_origins,
-    };
+    let auth = Auth::from_settings(&config.auth).map_err(|e| format!("authentication setup failed: {e}"))?;
+    let dev_mode = auth.dev_issuer().is_some();
+    let state = AppState::from_settings(db, auth, &config.app);
     let address = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(address.clone());
     println!("Libris API:  http://{address}/");
     println!("Swagger UI:  http://{address}/docs");
+    if dev_mode {
+        tracing::warn!("LIBRIS_AUTH=dev: anyone who can reach this server can get a librarian token");
+        println!(
+            "Dev tokens:  http://{address}/auth/dev-token?role=librarian  (or ?role=borrower&subject=demo-ada)"
+        );
+    }
     Server::new(listener)
         .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(Duration::from_secs(10)))
         .await

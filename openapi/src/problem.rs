@@ -3,13 +3,18 @@
 //! What the client sees is separate from what the log sees: a 5xx body is generic, while the full cause
 //! chain is logged (inside the request's span, so with its request id).
 
-use poem::Response;
 use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use service::ServiceError;
 
+use crate::auth::AuthError;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The protection space named in `WWW-Authenticate` challenges.
+const REALM: &str = "libris";
 
 /// Seconds a client should wait before retrying when the database is unavailable.
 const RETRY_AFTER_SECONDS: u32 = 2;
@@ -98,38 +103,45 @@ impl Problem {
 pub enum ApiError {
     /// The request is malformed: bad JSON, a wrong type, a missing parameter.
     #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
+    BadRequest(Json<Box<Problem>>),
+    /// No valid bearer token: none was sent, or it is expired, forged or for another audience.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Box<Problem>>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token is valid but does not allow this: a librarian's scope is needed, or the record is
+    /// another borrower's.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Box<Problem>>, #[oai(header = "WWW-Authenticate")] String),
     /// The resource does not exist.
     #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
+    NotFound(Json<Box<Problem>>),
     /// A library rule forbids the operation; `code` says which.
     #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
+    Conflict(Json<Box<Problem>>),
     /// The request body is larger than the server accepts.
     #[oai(status = 413, content_type = "application/problem+json")]
-    PayloadTooLarge(Json<Problem>),
+    PayloadTooLarge(Json<Box<Problem>>),
     /// The request body is not JSON.
     #[oai(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Json<Problem>),
+    UnsupportedMediaType(Json<Box<Problem>>),
     /// The request is well-formed but a value is invalid; `errors` lists the fields.
     #[oai(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Json<Problem>),
+    Unprocessable(Json<Box<Problem>>),
     /// Something failed on our side; the details are in the server log under the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
+    Internal(Json<Box<Problem>>),
     /// The database is unavailable; retry after the given number of seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] u32),
+    Unavailable(Json<Box<Problem>>, #[oai(header = "Retry-After")] u32),
 }
 
 impl ApiError {
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::NotFound(Json(Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", detail)))
+        Self::NotFound(Json(Box::new(Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", detail))))
     }
 
     /// A request that does not match the spec, such as `null` for a field that is not nullable.
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::BadRequest(Json(Problem::new(StatusCode::BAD_REQUEST, "/problems/malformed", detail)))
+        Self::BadRequest(Json(Box::new(Problem::new(StatusCode::BAD_REQUEST, "/problems/malformed", detail))))
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -140,24 +152,55 @@ impl ApiError {
             format!("{field}: {message}"),
         );
         problem.errors = Some(vec![FieldError { field: field.to_owned(), message }]);
-        Self::Unprocessable(Json(problem))
+        Self::Unprocessable(Json(Box::new(problem)))
     }
 
     pub fn unavailable() -> Self {
-        let problem = Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/problems/unavailable",
-            "the database is unavailable; retry shortly",
-        );
-        Self::Unavailable(Json(problem), RETRY_AFTER_SECONDS)
+        Self::unavailable_because("the database is unavailable; retry shortly")
+    }
+
+    pub fn unavailable_because(detail: &str) -> Self {
+        let problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", detail);
+        Self::Unavailable(Json(Box::new(problem)), RETRY_AFTER_SECONDS)
+    }
+
+    /// 401 with the RFC 6750 challenge: bare when no token came, `invalid_token` when one was refused.
+    pub fn unauthorized(error: &AuthError) -> Self {
+        let problem = Problem::new(StatusCode::UNAUTHORIZED, "/problems/unauthorized", error.to_string());
+        let challenge = match error {
+            AuthError::Missing => format!("Bearer realm=\"{REALM}\""),
+            _ => format!("Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{error}\""),
+        };
+        Self::Unauthorized(Json(Box::new(problem)), challenge)
+    }
+
+    /// 403 with the RFC 6750 `insufficient_scope` challenge naming the scope that would do.
+    pub fn forbidden(detail: impl Into<String>, scope: &str) -> Self {
+        let problem = Problem::new(StatusCode::FORBIDDEN, "/problems/forbidden", detail);
+        let challenge = format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\"");
+        Self::Forbidden(Json(Box::new(problem)), challenge)
     }
 
     pub fn internal() -> Self {
-        Self::Internal(Json(Problem::new(
+        Self::Internal(Json(Box::new(Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "/problems/internal",
             "an internal error occurred; it has been logged with this request's id",
-        )))
+        ))))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::KeysUnavailable(_) => {
+                log_chain(&error);
+                Self::unavailable_because(
+                    "the token issuer cannot be reached to check the token; retry shortly",
+                )
+            }
+            _ => Self::unauthorized(&error),
+        }
     }
 }
 
@@ -180,7 +223,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { code, message } => {
                 let mut problem = Problem::new(StatusCode::CONFLICT, "/problems/conflict", message);
                 problem.code = Some(code.into());
-                Self::Conflict(Json(problem))
+                Self::Conflict(Json(Box::new(problem)))
             }
             ServiceError::Validation { field, message } => Self::invalid(field, message),
             ServiceError::Unavailable(_) => {
@@ -207,6 +250,9 @@ pub async fn catch_all(error: poem::Error) -> Response {
         .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if is_problem {
         return response;
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return ApiError::unauthorized(&AuthError::Missing).into_response();
     }
     let problem = if status.is_server_error() {
         tracing::error!(%status, error = %detail, "unhandled error");

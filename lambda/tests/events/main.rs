@@ -5,6 +5,9 @@
 use lambda::adapter::handle;
 use lambda_http::{Body, Response};
 use migration::testkit::TestDb;
+use std::time::Duration;
+
+use openapi::auth::{Auth, DevRole, RoleNames};
 use openapi::{AppState, app};
 use serde_json::{Value, json};
 
@@ -13,9 +16,19 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Invokes the handler with `event`, sent by a librarian (the bearer token is added to the event's
+/// headers, as API Gateway passes it on).
 async fn invoke(db: &TestDb, event: &Value) -> Response<Body> {
+    let auth = Auth::dev(RoleNames::default()).unwrap();
+    let token =
+        auth.dev_issuer().unwrap().issue(DevRole::Librarian, "librarian", Duration::from_secs(60)).unwrap();
+    let mut event = event.clone();
+    event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    if event.get("multiValueHeaders").is_some() {
+        event["multiValueHeaders"]["authorization"] = json!([format!("Bearer {token}")]);
+    }
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-    let app = app(AppState::new(db.conn.clone()));
+    let app = app(AppState::new(db.conn.clone(), auth));
     handle(&app, request).await.unwrap()
 }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use lambda::config::{DbSource, PoolSettings, Secret};
 use lambda::database;
 use migration::testkit::{Backend, TestDb};
+use openapi::auth::{Auth, RoleNames};
 use openapi::{AppState, app};
 use poem::test::TestClient;
 use poem::{Endpoint, Response};
@@ -90,8 +91,8 @@ async fn an_outage_gives_fast_503s_and_the_process_recovers() {
     let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
     let switch = Switch::start("127.0.0.1:5432".to_owned()).await;
     let source = DbSource::Url(Secret::new(through(&db.url, switch.port)));
-    let conn = database::connect(&source, &pool()).await.unwrap();
-    let client = TestClient::new(app(AppState::new(conn)));
+    let conn = database::connect(&source, &pool()).await.unwrap().db().clone();
+    let client = TestClient::new(app(AppState::new(conn, Auth::dev(RoleNames::default()).unwrap())));
     assert_eq!(status(&client, "/books").await.0, 200);
 
     switch.down().await;
@@ -122,8 +123,12 @@ async fn a_cold_start_without_a_database_is_alive_but_not_ready() {
     let switch = Switch::start("127.0.0.1:5432".to_owned()).await;
     switch.down().await;
     let source = DbSource::Url(Secret::new(through(&db.url, switch.port)));
-    let conn = database::connect(&source, &pool()).await.expect("a lazy pool starts without its database");
-    let client = TestClient::new(app(AppState::new(conn)));
+    let conn = database::connect(&source, &pool())
+        .await
+        .expect("a lazy pool starts without its database")
+        .db()
+        .clone();
+    let client = TestClient::new(app(AppState::new(conn, Auth::dev(RoleNames::default()).unwrap())));
     assert_eq!(status(&client, "/health").await.0, 200);
     let (code, _, took) = status(&client, "/health/ready").await;
     assert_eq!(code, 503);

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::Client as Secrets;
-use lambda::config::{DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};
+use lambda::config::{DbAuth, DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};
+use lambda::database::Aws;
 use lambda::service::Service;
 use migration::testkit::{Backend, TestDb};
 use sea_orm::{ConnectionTrait, Database};
@@ -114,13 +115,26 @@ async fn rotating_the_secret_and_password_under_load_fails_no_request() {
             host: "127.0.0.1".to_owned(),
             port: 5432,
             name: Some(name),
-            secret_arn: arn.clone(),
+            auth: DbAuth::Secret { arn: arn.clone() },
             tls: TlsMode::Disable,
+            extra_ca: None,
         },
         pool: PoolSettings { max_connections: 2, ..PoolSettings::default() },
-        ..LambdaConfig::from_lookup(|name| (name == "DATABASE_URL").then(|| "unused".to_owned())).unwrap()
+        ..LambdaConfig::from_lookup(|name| {
+            let value = match name {
+                "DATABASE_URL" => "unused",
+                "LIBRIS_AUTH" => "jwt",
+                "LIBRIS_AUTH_ISSUER" => "https://issuer.example",
+                "LIBRIS_AUTH_AUDIENCE" => "libris",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        })
+        .unwrap()
     };
-    let service = Arc::new(Service::with_secrets(config, Some(secrets.clone())).await.unwrap());
+    let service = Arc::new(
+        Service::with_aws(config, Aws { secrets: Some(secrets.clone()), credentials: None }).await.unwrap(),
+    );
 
     let (served, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let load = {

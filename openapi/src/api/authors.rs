@@ -6,6 +6,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use service::{authors as svc, books};
 
+use super::access::Token;
 use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page};
 use crate::dto::{Author, AuthorInput, AuthorPage, BookPage};
 
@@ -30,13 +31,17 @@ impl AuthorsApi {
     }
 
     /// Add an author
+    ///
+    /// Librarians only.
     #[oai(path = "/authors", method = "post", operation_id = "createAuthor")]
     async fn create(
         &self,
+        token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
         body: Json<AuthorInput>,
     ) -> ApiResult<AuthorCreated> {
+        token.librarian()?;
         let author = Author::from(svc::create(&state.db, &body.0.name.0).await?);
         let location = base.location(&format!("/authors/{}", author.id));
         Ok(AuthorCreated::Created(Json(author), location))
@@ -49,21 +54,28 @@ impl AuthorsApi {
     }
 
     /// Rename an author
+    ///
+    /// Librarians only.
     #[oai(path = "/authors/:id", method = "patch", operation_id = "updateAuthor")]
     async fn update(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         body: Json<AuthorInput>,
     ) -> ApiResult<Json<Author>> {
+        token.librarian()?;
         Ok(Json(svc::rename(&state.db, id, &body.0.name.0).await?.into()))
     }
 
     /// Delete an author
     ///
     /// The author is removed from the books they were credited on; the books stay.
+    ///
+    /// Librarians only.
     #[oai(path = "/authors/:id", method = "delete", operation_id = "deleteAuthor")]
-    async fn delete(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+        token.librarian()?;
         svc::delete(&state.db, id).await?;
         Ok(Deleted::NoContent)
     }

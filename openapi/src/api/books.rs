@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use service::books::{self as svc, BookChanges, BookFilter};
 use service::reviews::{self as reviews_svc};
 
+use super::access::Token;
 use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, maybe, page, present};
 use crate::dto::{
     Author, AuthorIds, AuthorRef, Book, BookPage, BookPatch, NewBook, NewReview, Review, ReviewPage,
@@ -72,13 +73,17 @@ impl BooksApi {
     }
 
     /// Add a book
+    ///
+    /// Librarians only.
     #[oai(path = "/books", method = "post", operation_id = "createBook")]
     async fn create(
         &self,
+        token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
         body: Json<NewBook>,
     ) -> ApiResult<BookCreated> {
+        token.librarian()?;
         let Json(input) = body;
         let input = svc::NewBook {
             title: input.title.into_inner(),
@@ -102,13 +107,17 @@ impl BooksApi {
     /// Update a book
     ///
     /// Changes the given fields only; `null` clears `isbn` or `published_date`.
+    ///
+    /// Librarians only.
     #[oai(path = "/books/:id", method = "patch", operation_id = "updateBook")]
     async fn update(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         body: Json<BookPatch>,
     ) -> ApiResult<Json<Book>> {
+        token.librarian()?;
         let Json(patch) = body;
         let changes = BookChanges {
             title: present("title", patch.title, Text::into_inner)?,
@@ -121,20 +130,27 @@ impl BooksApi {
     /// Delete a book
     ///
     /// Refused with `book_on_loan` while the book is on loan. Its reviews and loan history go with it.
+    ///
+    /// Librarians only.
     #[oai(path = "/books/:id", method = "delete", operation_id = "deleteBook")]
-    async fn delete(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+        token.librarian()?;
         svc::delete(&state.db, id).await?;
         Ok(Deleted::NoContent)
     }
 
     /// Replace a book's authors
+    ///
+    /// Librarians only.
     #[oai(path = "/books/:id/authors", method = "put", operation_id = "replaceBookAuthors")]
     async fn replace_authors(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         body: Json<AuthorIds>,
     ) -> ApiResult<Json<Vec<Author>>> {
+        token.librarian()?;
         let authors = svc::set_authors(&state.db, id, body.0.author_ids).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
@@ -142,25 +158,33 @@ impl BooksApi {
     /// Credit an author on a book
     ///
     /// Adding an author already credited changes nothing.
+    ///
+    /// Librarians only.
     #[oai(path = "/books/:id/authors", method = "post", operation_id = "addBookAuthor")]
     async fn add_author(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         body: Json<AuthorRef>,
     ) -> ApiResult<Json<Vec<Author>>> {
+        token.librarian()?;
         let authors = svc::add_author(&state.db, id, body.0.author_id).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 
     /// Remove an author from a book
+    ///
+    /// Librarians only.
     #[oai(path = "/books/:id/authors/:author_id", method = "delete", operation_id = "removeBookAuthor")]
     async fn remove_author(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         Path(author_id): Path<i64>,
     ) -> ApiResult<Json<Vec<Author>>> {
+        token.librarian()?;
         let authors = svc::remove_author(&state.db, id, author_id).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
@@ -181,16 +205,19 @@ impl BooksApi {
 
     /// Review a book
     ///
-    /// Only a borrower who has borrowed the book (now or before) may review it, once.
+    /// Only a borrower who has borrowed the book (now or before) may review it, once. A borrower writes
+    /// their own reviews (`borrower_id` must be theirs); a librarian may write one for any borrower.
     #[oai(path = "/books/:id/reviews", method = "post", operation_id = "createReview")]
     async fn create_review(
         &self,
+        token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
         Path(id): Path<i64>,
         body: Json<NewReview>,
     ) -> ApiResult<ReviewCreated> {
         let Json(input) = body;
+        token.actor(&state.db).await?.may_act_for(input.borrower_id, token.librarian_scope())?;
         let input = reviews_svc::NewReview {
             book_id: id,
             borrower_id: input.borrower_id,

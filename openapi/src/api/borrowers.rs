@@ -7,7 +7,8 @@ use poem_openapi::{Enum, OpenApi};
 use service::borrowers::{self as svc, BorrowerChanges, BorrowerFilter};
 use service::loans;
 
-use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page, present};
+use super::access::Token;
+use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, maybe, page, present};
 use crate::dto::{Borrower, BorrowerPage, BorrowerPatch, LoanPage, NewBorrower};
 use crate::text::Text;
 
@@ -28,9 +29,12 @@ pub enum LoanStatus {
 #[OpenApi(tag = "Tag::Borrowers")]
 impl BorrowersApi {
     /// List borrowers
+    ///
+    /// Librarians only.
     #[oai(path = "/borrowers", method = "get", operation_id = "listBorrowers")]
     async fn list(
         &self,
+        token: Token,
         state: State<'_>,
         /// Case-insensitive substring of the name.
         Query(name): Query<Option<String>>,
@@ -41,62 +45,84 @@ impl BorrowersApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BorrowerPage>> {
+        token.librarian()?;
         let filter = BorrowerFilter { name, email };
         Ok(Json(svc::list(&state.db, &filter, &page(cursor, limit)?).await?.into()))
     }
 
     /// Register a borrower
     ///
-    /// E-mail addresses are unique, ignoring case (`email_taken`).
+    /// Librarians only. E-mail addresses are unique, ignoring case (`email_taken`); so are login subjects
+    /// (`subject_taken`).
     #[oai(path = "/borrowers", method = "post", operation_id = "createBorrower")]
     async fn create(
         &self,
+        token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
         body: Json<NewBorrower>,
     ) -> ApiResult<BorrowerCreated> {
-        let borrower = Borrower::from(svc::create(&state.db, &body.0.name.0, &body.0.email.0).await?);
+        token.librarian()?;
+        let Json(input) = body;
+        let new = svc::NewBorrower {
+            name: input.name.into_inner(),
+            email: input.email.into_inner(),
+            subject: input.subject.map(Text::into_inner),
+        };
+        let borrower = Borrower::from(svc::register(&state.db, new).await?);
         let location = base.location(&format!("/borrowers/{}", borrower.id));
         Ok(BorrowerCreated::Created(Json(borrower), location))
     }
 
     /// Get a borrower
+    ///
+    /// Librarians, and the borrower themselves.
     #[oai(path = "/borrowers/:id", method = "get", operation_id = "getBorrower")]
-    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Borrower>> {
+    async fn get(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Borrower>> {
+        token.librarian_or(&state.db, id).await?;
         Ok(Json(svc::get(&state.db, id).await?.into()))
     }
 
     /// Update a borrower
+    ///
+    /// Librarians only.
     #[oai(path = "/borrowers/:id", method = "patch", operation_id = "updateBorrower")]
     async fn update(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         body: Json<BorrowerPatch>,
     ) -> ApiResult<Json<Borrower>> {
+        token.librarian()?;
         let Json(patch) = body;
         let changes = BorrowerChanges {
             name: present("name", patch.name, Text::into_inner)?,
             email: present("email", patch.email, Text::into_inner)?,
+            subject: maybe(patch.subject, Text::into_inner),
         };
         Ok(Json(svc::update(&state.db, id, changes).await?.into()))
     }
 
     /// Delete a borrower
     ///
-    /// Refused with `borrower_has_loans` while they hold a loan. Their reviews and history go with them.
+    /// Librarians only. Refused with `borrower_has_loans` while they hold a loan. Their reviews and history
+    /// go with them.
     #[oai(path = "/borrowers/:id", method = "delete", operation_id = "deleteBorrower")]
-    async fn delete(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+        token.librarian()?;
         svc::delete(&state.db, id).await?;
         Ok(Deleted::NoContent)
     }
 
     /// List a borrower's loans
     ///
-    /// `status=current` (default) lists the loans held now; `status=returned` the loan history.
+    /// Librarians, and the borrower themselves. `status=current` (default) lists the loans held now;
+    /// `status=returned` the loan history.
     #[oai(path = "/borrowers/:id/loans", method = "get", operation_id = "listBorrowerLoans")]
     async fn loans(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         /// Current loans or returned ones.
@@ -106,6 +132,7 @@ impl BorrowersApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<LoanPage>> {
+        token.librarian_or(&state.db, id).await?;
         let page = page(cursor, limit)?;
         Ok(Json(match status.unwrap_or_default() {
             LoanStatus::Current => loans::current_of(&state.db, id, &page).await?.into(),

@@ -6,6 +6,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use service::loans::{self as svc, CheckOut, LoanFilter};
 
+use super::access::{Actor, Token};
 use super::{ApiResult, BasePath, LoanCreated, State, Tag, page};
 use crate::dto::{CheckOutRequest, Loan, LoanPage};
 
@@ -16,14 +17,16 @@ pub struct LoansApi;
 impl LoansApi {
     /// Check out a book
     ///
-    /// Conflicts: `book_on_loan`, `loan_limit_reached`, `borrower_has_overdue_loans`.
+    /// Librarians only. Conflicts: `book_on_loan`, `loan_limit_reached`, `borrower_has_overdue_loans`.
     #[oai(path = "/loans", method = "post", operation_id = "checkOutBook")]
     async fn check_out(
         &self,
+        token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
         body: Json<CheckOutRequest>,
     ) -> ApiResult<LoanCreated> {
+        token.librarian()?;
         let Json(input) = body;
         let request = CheckOut {
             book_id: input.book_id,
@@ -36,9 +39,13 @@ impl LoansApi {
     }
 
     /// List active loans
+    ///
+    /// Librarians see every loan; a borrower sees only their own (`borrower_id` may name only them).
     #[oai(path = "/loans", method = "get", operation_id = "listLoans")]
+    #[expect(clippy::too_many_arguments, reason = "one per query parameter, as poem-openapi declares them")]
     async fn list(
         &self,
+        token: Token,
         state: State<'_>,
         /// Only this borrower's loans.
         Query(borrower_id): Query<Option<i64>>,
@@ -51,23 +58,39 @@ impl LoansApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<LoanPage>> {
+        let borrower_id = match token.actor(&state.db).await? {
+            Actor::Librarian => borrower_id,
+            actor @ Actor::Borrower(own) => {
+                actor.may_act_for(borrower_id.unwrap_or(own), token.librarian_scope())?;
+                Some(own)
+            }
+        };
         let filter = LoanFilter { borrower_id, book_id, overdue };
         Ok(Json(svc::list(&state.db, &filter, &page(cursor, limit)?).await?.into()))
     }
 
     /// Return a book
     ///
-    /// The loan moves to the borrower's history; `returned_late` tells whether it was overdue.
+    /// Librarians only. The loan moves to the borrower's history; `returned_late` tells whether it was
+    /// overdue.
     #[oai(path = "/loans/:id/return", method = "post", operation_id = "returnLoan")]
-    async fn return_loan(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Loan>> {
+    async fn return_loan(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+    ) -> ApiResult<Json<Loan>> {
+        token.librarian()?;
         Ok(Json(svc::return_loan(&state.db, id).await?.loan.into()))
     }
 
     /// Renew a loan
     ///
-    /// Extends the due date by one loan period. Conflicts: `renewal_limit_reached`, `loan_overdue`.
+    /// Librarians only. Extends the due date by one loan period. Conflicts: `renewal_limit_reached`,
+    /// `loan_overdue`.
     #[oai(path = "/loans/:id/renew", method = "post", operation_id = "renewLoan")]
-    async fn renew(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Loan>> {
+    async fn renew(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Loan>> {
+        token.librarian()?;
         Ok(Json(svc::renew(&state.db, &state.policy, id).await?.into()))
     }
 }

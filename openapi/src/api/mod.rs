@@ -7,6 +7,7 @@ use service::page::PageRequest;
 
 use crate::problem::ApiError;
 
+pub mod access;
 mod authors;
 mod books;
 mod borrowers;

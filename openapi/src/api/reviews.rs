@@ -5,6 +5,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use service::reviews::{self as svc, ReviewChanges};
 
+use super::access::{Actor, Token};
 use super::{ApiResult, Deleted, State, Tag, maybe, present};
 use crate::dto::{Review, ReviewPatch};
 use crate::text::Text;
@@ -22,14 +23,16 @@ impl ReviewsApi {
 
     /// Edit a review
     ///
-    /// `comment: null` removes the comment.
+    /// Its author or a librarian. `comment: null` removes the comment.
     #[oai(path = "/reviews/:id", method = "patch", operation_id = "updateReview")]
     async fn update(
         &self,
+        token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
         body: Json<ReviewPatch>,
     ) -> ApiResult<Json<Review>> {
+        authorise(&token, &state.db, id).await?;
         let Json(patch) = body;
         let changes = ReviewChanges {
             rating: present("rating", patch.rating, |rating| rating)?,
@@ -39,9 +42,23 @@ impl ReviewsApi {
     }
 
     /// Delete a review
+    ///
+    /// Its author or a librarian.
     #[oai(path = "/reviews/:id", method = "delete", operation_id = "deleteReview")]
-    async fn delete(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+        authorise(&token, &state.db, id).await?;
         svc::delete(&state.db, id).await?;
         Ok(Deleted::NoContent)
     }
+}
+
+/// A librarian, or the borrower who wrote review `id`. A review never changes author, so checking before
+/// the write is race-free.
+async fn authorise(token: &Token, db: &sea_orm::DatabaseConnection, id: i64) -> ApiResult<()> {
+    let actor = token.actor(db).await?;
+    if let Actor::Borrower(_) = actor {
+        let review = svc::get(db, id).await?;
+        actor.may_act_for(review.borrower_id, token.librarian_scope())?;
+    }
+    Ok(())
 }

@@ -1,6 +1,9 @@
 //! A small JSON client over `TestClient`, so tests read as requests and answers.
 
 use migration::testkit::TestDb;
+use std::sync::Mutex;
+
+use openapi::auth::{Auth, DevRole, RoleNames};
 use openapi::{AppState, app};
 use poem::endpoint::BoxEndpoint;
 use poem::http::{HeaderMap, Method};
@@ -11,6 +14,18 @@ use serde_json::{Value, json};
 pub struct Api {
     client: TestClient<BoxEndpoint<'static, Response>>,
     pub db: TestDb,
+    pub auth: Auth,
+    /// The bearer token sent with every request: a librarian's unless a test acts as someone else.
+    token: Mutex<Option<String>>,
+}
+
+/// Who the requests of a test come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Who<'a> {
+    Anonymous,
+    Librarian,
+    /// A borrower token with this subject (linked to a borrower record or not).
+    Borrower(&'a str),
 }
 
 #[derive(Debug)]
@@ -64,9 +79,28 @@ impl Api {
 
     /// An app whose state the test adjusts first (limits, CORS origins).
     pub fn configured(db: TestDb, configure: impl FnOnce(&mut AppState)) -> Self {
-        let mut state = AppState::new(db.conn.clone());
+        let auth = Auth::dev(RoleNames::default()).unwrap();
+        let mut state = AppState::new(db.conn.clone(), auth.clone());
         configure(&mut state);
-        Self { client: TestClient::new(app(state).boxed()), db }
+        let api = Self { client: TestClient::new(app(state).boxed()), db, auth, token: Mutex::new(None) };
+        api.act_as(Who::Librarian);
+        api
+    }
+
+    /// A dev token for `who`, or none.
+    pub fn token_for(&self, who: Who<'_>) -> Option<String> {
+        let issuer = self.auth.dev_issuer().unwrap();
+        let lifetime = std::time::Duration::from_secs(600);
+        match who {
+            Who::Anonymous => None,
+            Who::Librarian => Some(issuer.issue(DevRole::Librarian, "test-librarian", lifetime).unwrap()),
+            Who::Borrower(subject) => Some(issuer.issue(DevRole::Borrower, subject, lifetime).unwrap()),
+        }
+    }
+
+    /// Sends the following requests as `who`.
+    pub fn act_as(&self, who: Who<'_>) {
+        *self.token.lock().unwrap() = self.token_for(who);
     }
 
     pub async fn send(
@@ -77,6 +111,10 @@ impl Api {
         headers: &[(&str, &str)],
     ) -> Reply {
         let mut request = self.client.request(method, path);
+        let sets_authorization = headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        if let (false, Some(token)) = (sets_authorization, self.token.lock().unwrap().as_deref()) {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -100,7 +138,10 @@ impl Api {
     }
 
     pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
-        let request = self.client.request(method, path).content_type(content_type).body(body);
+        let mut request = self.client.request(method, path).content_type(content_type).body(body);
+        if let Some(token) = self.token.lock().unwrap().as_deref() {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
         Self::reply(request.send().await.0).await
     }
 

@@ -1,6 +1,7 @@
 //! The HTTP API through poem's `TestClient`: every route, every error class, and the spec snapshot.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+mod access;
 mod catalogue;
 mod client;
 mod docs;
@@ -10,3 +11,4 @@ mod hostile;
 mod lending;
 mod soak;
 mod spec;
+mod tokens;

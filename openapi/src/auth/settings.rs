@@ -1,0 +1,167 @@
+//! How tokens are checked, from the environment: `LIBRIS_AUTH` and its companions.
+
+use crate::config::ConfigError;
+
+/// The default names that grant the two roles. Scopes follow Cognito's resource-server form
+/// (`<identifier>/<scope>`); groups are Cognito user-pool groups (the `cognito:groups` claim).
+pub const LIBRARIAN_SCOPE: &str = "libris/librarian";
+pub const BORROWER_SCOPE: &str = "libris/borrower";
+pub const LIBRARIAN_GROUP: &str = "librarians";
+pub const BORROWER_GROUP: &str = "borrowers";
+
+/// Where tokens come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Tokens of an OpenID Connect issuer (an Amazon Cognito user pool, say), checked against its JWKS.
+    Jwt { issuer: String, audience: String, jwks_url: String },
+    /// Local development only: the server signs its own tokens with a key made at start-up and hands them
+    /// out at `/auth/dev-token`. Anyone who can reach the server can be a librarian, so it is never implied.
+    Dev,
+}
+
+/// The scope or group names that make a token a librarian's or a borrower's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleNames {
+    pub librarian_scope: String,
+    pub borrower_scope: String,
+    pub librarian_group: String,
+    pub borrower_group: String,
+}
+
+impl Default for RoleNames {
+    fn default() -> Self {
+        Self {
+            librarian_scope: LIBRARIAN_SCOPE.to_owned(),
+            borrower_scope: BORROWER_SCOPE.to_owned(),
+            librarian_group: LIBRARIAN_GROUP.to_owned(),
+            borrower_group: BORROWER_GROUP.to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthSettings {
+    pub mode: AuthMode,
+    pub roles: RoleNames,
+}
+
+impl AuthSettings {
+    /// Reads `LIBRIS_AUTH` (`jwt` or `dev`, required), and for `jwt` `LIBRIS_AUTH_ISSUER`,
+    /// `LIBRIS_AUTH_AUDIENCE` (the app client id for Cognito) and optionally `LIBRIS_AUTH_JWKS_URL` (default:
+    /// the issuer's `/.well-known/jwks.json`); the role names from `LIBRIS_AUTH_LIBRARIAN_SCOPE`,
+    /// `LIBRIS_AUTH_BORROWER_SCOPE`, `LIBRIS_AUTH_LIBRARIAN_GROUP`, `LIBRIS_AUTH_BORROWER_GROUP`.
+    ///
+    /// # Errors
+    /// A missing or invalid setting, named.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let error = |name: &'static str, message: &str| ConfigError { name, message: message.to_owned() };
+        let required =
+            |name: &'static str| var(name).ok_or_else(|| error(name, "must be set when LIBRIS_AUTH=jwt"));
+        let mode = match var("LIBRIS_AUTH").as_deref() {
+            Some("jwt") => {
+                let issuer = required("LIBRIS_AUTH_ISSUER")?.trim_end_matches('/').to_owned();
+                let audience = required("LIBRIS_AUTH_AUDIENCE")?;
+                let jwks_url =
+                    var("LIBRIS_AUTH_JWKS_URL").unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+                if !is_safe_url(&jwks_url) {
+                    return Err(error(
+                        "LIBRIS_AUTH_JWKS_URL",
+                        "must be an https:// URL (http:// only for a loopback address)",
+                    ));
+                }
+                AuthMode::Jwt { issuer, audience, jwks_url }
+            }
+            Some("dev") => AuthMode::Dev,
+            Some(_) => return Err(error("LIBRIS_AUTH", "must be `jwt` or `dev`")),
+            None => {
+                return Err(error(
+                    "LIBRIS_AUTH",
+                    "not set: use `jwt` (with LIBRIS_AUTH_ISSUER and LIBRIS_AUTH_AUDIENCE) in production, \
+                     or `dev` on your own machine (tokens from /auth/dev-token)",
+                ));
+            }
+        };
+        let defaults = RoleNames::default();
+        let roles = RoleNames {
+            librarian_scope: var("LIBRIS_AUTH_LIBRARIAN_SCOPE").unwrap_or(defaults.librarian_scope),
+            borrower_scope: var("LIBRIS_AUTH_BORROWER_SCOPE").unwrap_or(defaults.borrower_scope),
+            librarian_group: var("LIBRIS_AUTH_LIBRARIAN_GROUP").unwrap_or(defaults.librarian_group),
+            borrower_group: var("LIBRIS_AUTH_BORROWER_GROUP").unwrap_or(defaults.borrower_group),
+        };
+        Ok(Self { mode, roles })
+    }
+}
+
+/// Keys fetched over plain HTTP could be swapped by anyone on the path; only loopback (tests, local
+/// emulators) is exempt.
+fn is_safe_url(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    ["127.0.0.1:", "127.0.0.1/", "localhost:", "localhost/", "[::1]:", "[::1]/"]
+        .iter()
+        .any(|prefix| rest.starts_with(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<AuthSettings, ConfigError> {
+        let map: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
+        AuthSettings::from_lookup(|name| map.get(name).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn auth_must_be_chosen_explicitly() {
+        assert_eq!(settings(&[]).unwrap_err().name, "LIBRIS_AUTH");
+        assert_eq!(settings(&[("LIBRIS_AUTH", "off")]).unwrap_err().name, "LIBRIS_AUTH");
+        assert_eq!(settings(&[("LIBRIS_AUTH", "dev")]).unwrap().mode, AuthMode::Dev);
+    }
+
+    #[test]
+    fn jwt_mode_names_what_is_missing_and_derives_the_jwks_url() {
+        assert_eq!(settings(&[("LIBRIS_AUTH", "jwt")]).unwrap_err().name, "LIBRIS_AUTH_ISSUER");
+        let issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/";
+        let missing_audience = settings(&[("LIBRIS_AUTH", "jwt"), ("LIBRIS_AUTH_ISSUER", issuer)]);
+        assert_eq!(missing_audience.unwrap_err().name, "LIBRIS_AUTH_AUDIENCE");
+        let ok = settings(&[
+            ("LIBRIS_AUTH", "jwt"),
+            ("LIBRIS_AUTH_ISSUER", issuer),
+            ("LIBRIS_AUTH_AUDIENCE", "client"),
+        ]);
+        assert_eq!(
+            ok.unwrap().mode,
+            AuthMode::Jwt {
+                issuer: issuer.trim_end_matches('/').to_owned(),
+                audience: "client".to_owned(),
+                jwks_url: format!("{}.well-known/jwks.json", issuer),
+            }
+        );
+    }
+
+    #[test]
+    fn keys_are_never_fetched_over_plain_http_from_another_host() {
+        let with_url = |url: &str| {
+            settings(&[
+                ("LIBRIS_AUTH", "jwt"),
+                ("LIBRIS_AUTH_ISSUER", "https://issuer.example"),
+                ("LIBRIS_AUTH_AUDIENCE", "client"),
+                ("LIBRIS_AUTH_JWKS_URL", url),
+            ])
+        };
+        assert_eq!(with_url("http://issuer.example/jwks.json").unwrap_err().name, "LIBRIS_AUTH_JWKS_URL");
+        assert_eq!(with_url("http://127.0.0.1.evil.example/jwks").unwrap_err().name, "LIBRIS_AUTH_JWKS_URL");
+        assert!(with_url("http://127.0.0.1:9000/pool/.well-known/jwks.json").is_ok());
+    }
+
+    #[test]
+    fn role_names_default_to_the_cognito_shapes_and_can_be_renamed() {
+        assert_eq!(settings(&[("LIBRIS_AUTH", "dev")]).unwrap().roles, RoleNames::default());
+        let renamed = settings(&[("LIBRIS_AUTH", "dev"), ("LIBRIS_AUTH_LIBRARIAN_GROUP", "staff")]).unwrap();
+        assert_eq!(renamed.roles.librarian_group, "staff");
+    }
+}
