@@ -5,54 +5,23 @@ acknowledged is lost and nothing is half-written.
 usage: crash_check.py SERVER_BINARY DATABASE_URL
 """
 
-import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+
+from libris_local import LocalServer
 
 binary, database_url = sys.argv[1:3]
 failures = []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-port = free_port()
-base = f"http://127.0.0.1:{port}"
-env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1",
-       "LIBRIS_DEMO_DATA": "false", "RUST_LOG": "warn"}
-
-
-def start():
-    process = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{base}/health", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the server did not start")
-
-
-def call(method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base}{path}", data=data, method=method,
-                                     headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+server = LocalServer(binary, {**os.environ, "DATABASE_URL": database_url, "LIBRIS_DEMO_DATA": "false",
+                                 "RUST_LOG": "warn"})
+call = server.call
 
 
 def psql(sql):
@@ -60,7 +29,7 @@ def psql(sql):
     return [line for line in out.stdout.splitlines() if line]
 
 
-server = start()
+server.start()
 books = [call("POST", "/books", {"title": f"Crash {n}"})[1]["id"] for n in range(10)]
 readers = [call("POST", "/borrowers", {"name": f"R{n}", "email": f"crash{n}@example.org"})[1]["id"] for n in range(6)]
 
@@ -103,14 +72,14 @@ threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
 for t in threads:
     t.start()
 time.sleep(3)
-server.send_signal(signal.SIGKILL)
-server.wait()
+server.process.send_signal(signal.SIGKILL)
+server.process.wait()
 time.sleep(0.3)
 stop.set()
 for t in threads:
     t.join()
 
-server = start()
+server.start()  # a new process: a new dev key, so a new token
 status, body = call("GET", "/health/ready")
 if status != 200:
     failures.append(f"not ready after restart: {status} {body}")
@@ -138,8 +107,7 @@ for _, reader in active.values():
     per_reader[reader] = per_reader.get(reader, 0) + 1
 if over := {r: n for r, n in per_reader.items() if n > 5}:
     failures.append(f"borrowers over the limit: {over}")
-server.terminate()
-server.wait()
+server.stop()
 
 print(f"acknowledged: {len(acked['loans'])} check-outs, {len(acked['returns'])} returns, "
       f"{len(acked['reviews'])} reviews; stored: {len(stored_loans)} loans ({len(history)} returned), "

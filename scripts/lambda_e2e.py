@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""End-to-end: the release `bootstrap` under the Runtime API emulator, against PostgreSQL.
+"""End-to-end: the release `bootstrap` under the Runtime API emulator, against PostgreSQL, with callers
+authenticated by user-pool tokens of a Cognito emulated by moto.
 
-usage: lambda_e2e.py BOOTSTRAP DATABASE_URL FIXTURES_DIR
+usage: lambda_e2e.py BOOTSTRAP DATABASE_URL FIXTURES_DIR   (run with the project venv's python)
 """
 
 import base64
@@ -11,6 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
+from cognito_local import LocalCognito, moto_server  # noqa: E402
 from lambda_emulator import Emulator  # noqa: E402
 
 bootstrap, database_url, fixtures = sys.argv[1:4]
@@ -55,11 +57,28 @@ kind, answer, _ = emulator.invoke({})
 check("migrate function is idempotent", kind == "response" and answer["applied"] == [], answer)
 emulator.stop()
 
-# 2. The API answers REST API (v1, stage prod) and HTTP API (v2) events.
+# 2. The API answers REST API (v1, stage prod) and HTTP API (v2) events; writes carry a librarian's
+#    Cognito access token, as API Gateway passes it on.
+cognito = LocalCognito(moto_server())
+librarian, librarian_id_token, _ = cognito.user("librarian", ["librarians"])
+borrower, _, _ = cognito.user("ada", ["borrowers"])
 emulator = Emulator()
-emulator.start(bootstrap, {"DATABASE_URL": database_url})
+emulator.start(bootstrap, {"DATABASE_URL": database_url, **cognito.settings()})
+
+
+def signed(event, token):
+    event = copy.deepcopy(event)
+    event.setdefault("headers", {})["authorization"] = f"Bearer {token}"
+    return event
+
 
 create = fixture("http_v2_prod_post_base64")
+kind, answer, _ = emulator.invoke(create)
+check("v2: POST /prod/authors without a token is 401 with a Bearer challenge",
+      answer.get("statusCode") == 401 and header(answer, "www-authenticate").startswith("Bearer"), answer)
+kind, answer, _ = emulator.invoke(signed(create, borrower))
+check("v2: POST /prod/authors with a borrower's Cognito token is 403", answer.get("statusCode") == 403, answer)
+create = signed(create, librarian)
 kind, answer, _ = emulator.invoke(create)
 check("v2 named stage: POST /prod/authors with a base64 body is 201",
       answer.get("statusCode") == 201 and header(answer, "location").startswith("/prod/authors/"), answer)
@@ -71,6 +90,8 @@ v2_create_book["body"] = base64.b64encode(json.dumps({"title": "Kindred", "autho
 kind, answer, _ = emulator.invoke(v2_create_book)
 book = body_of(answer)
 check("v2: POST /prod/books is 201", answer.get("statusCode") == 201 and book["title"] == "Kindred", answer)
+kind, answer, _ = emulator.invoke(signed(v2_create_book, librarian_id_token))
+check("v2: a librarian's Cognito ID token is accepted too", answer.get("statusCode") == 201, answer)
 
 rest = fixture("rest_v1_prod")
 rest["path"] = f"/books/{book['id']}"
@@ -102,6 +123,7 @@ malformed["body"] = "{\"name\": "
 kind, answer, _ = emulator.invoke(malformed)
 check("v2: malformed JSON is a 400 problem", answer.get("statusCode") == 400, answer)
 log = emulator.stop()
+cognito.stop()
 check("logs are JSON lines", any(line.startswith("{") for line in log.splitlines()), log[:500])
 
 # 3. A bad configuration is reported through /init/error, not a hang.
@@ -110,6 +132,12 @@ emulator.start(bootstrap, {})
 error = emulator.wait_init_error()
 check("a missing DB_HOST is reported through /init/error",
       error is not None and "DB_HOST" in error["body"].get("errorMessage", ""), error)
+emulator.stop()
+emulator = Emulator()
+emulator.start(bootstrap, {"DATABASE_URL": database_url, "LIBRIS_AUTH": "dev"})
+error = emulator.wait_init_error()
+check("dev mode is refused in Lambda through /init/error",
+      error is not None and "LIBRIS_AUTH" in error["body"].get("errorMessage", ""), error)
 emulator.stop()
 
 print(f"lambda-e2e: {passed} passed, {len(failures)} failed")

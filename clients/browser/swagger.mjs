@@ -209,6 +209,33 @@ step(`Try it out: GET /books/${missingId} shows the 404 problem`, async () => {
   assertNoConsoleErrors("after the 404");
 });
 
+step("Authorize with a dev token, then Try it out: GET /borrowers (librarians only) shows 200", async () => {
+  const tokenUrl = apiUrl("/auth/dev-token?role=librarian");
+  const issued = await fetch(tokenUrl);
+  check(issued.ok, `GET ${tokenUrl} answered ${issued.status}: is the server in LIBRIS_AUTH=dev?`);
+  const { access_token: token } = await issued.json();
+  await page.locator(".auth-wrapper button.authorize").click();
+  const dialog = page.locator(".modal-ux");
+  await dialog.locator("input").first().fill(token);
+  await dialog.locator("button.authorize").first().click();
+  await dialog.locator("button.btn-done").click();
+  const borrowers = page.locator("#operations-Borrowers-listBorrowers");
+  await borrowers.locator(".opblock-summary").click();
+  await borrowers.locator("button.try-out__btn").click();
+  const [request] = await Promise.all([
+    page.waitForRequest((req) => new URL(req.url()).pathname.endsWith("/borrowers")),
+    borrowers.locator("button.execute").click(),
+  ]);
+  check(request.headers()["authorization"] === `Bearer ${token}`, "Swagger UI did not send the token");
+  const response = await request.response();
+  check(response?.status() === 200, `the server answered ${response?.status()}`);
+  const live = borrowers.locator(".live-responses-table tbody tr.response .response-col_status");
+  await live.waitFor();
+  check((await live.textContent())?.trim() === "200", `the live response shows ${await live.textContent()}`);
+  await page.screenshot({ path: join(artifacts, `swagger-${label}-authorized.png`) });
+  assertNoConsoleErrors("after authorizing");
+});
+
 step(prefix ? `every API request went through ${prefix}` : "every API request went to the server root", async () => {
   const api = /^\/(books|authors|borrowers|loans|reviews|health)(\/|$)/;
   const calls = requests.filter((r) => new URL(r.split(" ")[1]).origin === origin);

@@ -1,7 +1,7 @@
 // A user's scenario against a running Libris server, through the client generated from
 // openapi/openapi.json only (types by openapi-typescript, requests by openapi-fetch).
 //
-//   LIBRIS_URL=http://127.0.0.1:8080 node dist/scenario.js
+//   LIBRIS_URL=http://127.0.0.1:8080 LIBRIS_TOKEN=<librarian token> node dist/scenario.js
 //
 // Every step asserts on typed results; the first failure stops the run, and the process exits
 // non-zero unless every step passed. The last line is `ts-client: N passed, N failed[, N skipped]`.
@@ -26,7 +26,14 @@ if (!baseUrl) {
   process.exit(2);
 }
 
-const client = createClient<paths>({ baseUrl });
+// A librarian's bearer token (in dev mode: GET /auth/dev-token?role=librarian).
+const token = process.env.LIBRIS_TOKEN;
+if (!token) {
+  console.error("LIBRIS_TOKEN is not set (a librarian's bearer token)");
+  process.exit(2);
+}
+
+const client = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
 
 type GetBookResult = Awaited<ReturnType<typeof getBook>>;
 function getBook(id: number) {

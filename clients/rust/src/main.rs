@@ -427,7 +427,25 @@ async fn main() -> ExitCode {
         eprintln!("LIBRIS_URL is not set (e.g. http://127.0.0.1:8080)");
         return ExitCode::from(2);
     };
-    let client = Client::new(base_url.trim_end_matches('/'));
+    // A librarian's bearer token (in dev mode: GET /auth/dev-token?role=librarian), on every request.
+    let Some(token) = std::env::var("LIBRIS_TOKEN").ok().filter(|t| !t.is_empty()) else {
+        eprintln!("LIBRIS_TOKEN is not set (a librarian's bearer token)");
+        return ExitCode::from(2);
+    };
+    let Ok(mut authorization) = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")) else {
+        eprintln!("LIBRIS_TOKEN is not a valid header value");
+        return ExitCode::from(2);
+    };
+    authorization.set_sensitive(true);
+    let headers = reqwest::header::HeaderMap::from_iter([(reqwest::header::AUTHORIZATION, authorization)]);
+    let http = match reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(15)).build() {
+        Ok(http) => http,
+        Err(error) => {
+            eprintln!("cannot build the HTTP client: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let client = Client::new_with_client(base_url.trim_end_matches('/'), http);
     let mut runner = Runner { passed: 0, failed: 0 };
 
     let finished = tokio::time::timeout(RUN_TIMEOUT, scenario(&mut runner, &client)).await;
