@@ -1,11 +1,11 @@
 //! The catalogue: books, their authors, and the "available books" list.
 
-use chrono::{NaiveDate, Utc};
-use entity::{author, book, book_author, loan, review};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{author, book, book_author, loan};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::domain::{Isbn, Title, calendar_date, search_term};
@@ -13,6 +13,9 @@ use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
 use crate::{ConflictCode, Result, ServiceError, authors};
+
+mod detail;
+pub use detail::get;
 
 /// What a librarian supplies to add a book.
 #[derive(Clone, Debug, Default)]
@@ -54,7 +57,7 @@ pub struct BookSummary {
 /// The due date of a book's active loan; who borrowed it is not the catalogue's business.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CurrentLoan {
-    pub due_at: chrono::DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
     pub overdue: bool,
 }
 
@@ -135,47 +138,6 @@ async fn link_authors<C: ConnectionTrait>(db: &C, book_id: i64, author_ids: &[i6
 
 async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<book::Model> {
     book::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound { entity: "book", id })
-}
-
-/// A book with its authors, current loan and review statistics, in four queries whatever the book.
-///
-/// # Errors
-/// `NotFound` when there is no such book.
-pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<BookDetail> {
-    let book = find(db, id).await?;
-    let authors = authors_of(db, &[id]).await?.into_iter().map(|(_, author)| author).collect();
-    let current_loan = loan::Entity::find()
-        .filter(loan::Column::BookId.eq(id))
-        .one(db)
-        .await?
-        .map(|loan| CurrentLoan { overdue: loan.due_at < Utc::now(), due_at: loan.due_at });
-    let (review_count, average_rating) = review_stats(db, id).await?;
-    Ok(BookDetail { book, authors, current_loan, review_count, average_rating })
-}
-
-#[derive(Debug, FromQueryResult)]
-struct ReviewStats {
-    count: i64,
-    total: Option<i64>,
-}
-
-async fn review_stats<C: ConnectionTrait>(db: &C, book_id: i64) -> Result<(i64, Option<f64>)> {
-    // SUM's result type differs per backend (DECIMAL on MySQL); cast it to a 64-bit integer everywhere.
-    let integer = if db.get_database_backend() == DbBackend::MySql { "SIGNED" } else { "BIGINT" };
-    let stats = review::Entity::find()
-        .select_only()
-        .column_as(Expr::col(review::Column::Id).count(), "count")
-        .column_as(Expr::col(review::Column::Rating).sum().cast_as(integer), "total")
-        .filter(review::Column::BookId.eq(book_id))
-        .into_model::<ReviewStats>()
-        .one(db)
-        .await?;
-    let Some(ReviewStats { count, total: Some(total) }) = stats.filter(|s| s.count > 0) else {
-        return Ok((0, None));
-    };
-    #[expect(clippy::cast_precision_loss, reason = "review totals are far below 2^52")]
-    let average = (total as f64 / count as f64 * 100.0).round() / 100.0;
-    Ok((count, Some(average)))
 }
 
 /// The authors of several books in one query, as `(book_id, author)` pairs ordered by author id.
