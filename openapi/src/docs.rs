@@ -1,6 +1,8 @@
 //! Swagger UI and the spec, served so that they work under any path prefix (e.g. `/prod`): the spec's
 //! server URL is the prefix the request came through, so "Try it out" calls the right URLs.
 
+use std::sync::Arc;
+
 use poem::handler;
 use poem::web::{Data, Html};
 use poem::{IntoResponse, Response};
@@ -11,19 +13,23 @@ use crate::api::{Api, BasePath};
 pub(crate) const BASE_PATH_MARKER: &str = "https://libris.invalid/__base_path__";
 
 /// The documents, rendered once at start-up with the marker in place of the server URL.
+///
+/// Shared, not owned: poem's `.data()` clones its value into every request, and owned strings would copy
+/// the spec, its YAML and the UI page (about 300 KB) per request, which was 90 % of the instructions of a
+/// `GET /books/{id}` (see BENCHMARKS.md, the profile).
 #[derive(Clone, Debug)]
 pub(crate) struct Docs {
-    json: String,
-    yaml: String,
-    html: String,
+    json: Arc<str>,
+    yaml: Arc<str>,
+    html: Arc<str>,
 }
 
 impl Docs {
     pub(crate) fn new(service: &poem_openapi::OpenApiService<Api, ()>) -> Self {
         Self {
-            json: tidy(&service.spec()),
-            yaml: tidy(&service.spec_yaml()),
-            html: tidy(&service.swagger_ui_html()),
+            json: tidy(&service.spec()).into(),
+            yaml: tidy(&service.spec_yaml()).into(),
+            html: tidy(&service.swagger_ui_html()).into(),
         }
     }
 
@@ -64,4 +70,19 @@ pub(crate) fn yaml(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Resp
 #[handler]
 pub(crate) fn favicon() -> poem::http::StatusCode {
     poem::http::StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_shares_the_documents_instead_of_copying_them() {
+        let docs = Docs::new(&crate::openapi_service());
+        let per_request = docs.clone();
+        assert!(docs.json.len() > 100_000, "the spec is large enough to matter: {} bytes", docs.json.len());
+        assert!(Arc::ptr_eq(&docs.json, &per_request.json));
+        assert!(Arc::ptr_eq(&docs.yaml, &per_request.yaml));
+        assert!(Arc::ptr_eq(&docs.html, &per_request.html));
+    }
 }
