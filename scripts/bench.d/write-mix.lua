@@ -4,13 +4,14 @@ local books = tonumber(os.getenv("BOOKS") or "100000")
 local borrowers = tonumber(os.getenv("BORROWERS") or "10000")
 math.randomseed(7)
 local pending = {}
+local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "") }
 request = function()
   local loan = table.remove(pending)
   if loan then
-    return wrk.format("POST", "/loans/" .. loan .. "/return", { ["Content-Type"] = "application/json" }, "")
+    return wrk.format("POST", "/loans/" .. loan .. "/return", headers, "")
   end
   local body = string.format('{"book_id": %d, "borrower_id": %d}', math.random(1, books), math.random(1, borrowers))
-  return wrk.format("POST", "/loans", { ["Content-Type"] = "application/json" }, body)
+  return wrk.format("POST", "/loans", headers, body)
 end
 response = function(status, headers, body)
   if status == 201 then
