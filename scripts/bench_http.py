@@ -9,38 +9,21 @@ import base64
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
+
+from libris_local import LocalServer
 
 binary, database_url, seconds, runs, connections, books = sys.argv[1:7]
 seconds, runs, connections, books = int(seconds), int(runs), int(connections), int(books)
 here = os.path.dirname(os.path.abspath(__file__))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-port = free_port()
-base = f"http://127.0.0.1:{port}"
-server = subprocess.Popen([binary], env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port),
-                                         "LIBRIS_DEMO_DATA": "false", "RUST_LOG": "error", "LIBRIS_AUTH": "dev"},
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(300):
-    try:
-        urllib.request.urlopen(f"{base}/health", timeout=1)
-        break
-    except OSError:
-        time.sleep(0.1)
-# Reads are public; the write mix acts as a librarian, with a token from the dev-mode server.
-with urllib.request.urlopen(f"{base}/auth/dev-token?role=librarian", timeout=5) as response:
-    token = json.loads(response.read())["access_token"]
+server = LocalServer(binary, {**os.environ, "DATABASE_URL": database_url, "LIBRIS_DEMO_DATA": "false",
+                             "RUST_LOG": "error"}).start()
+# Reads are public; the write mix acts as a librarian, with the dev-mode server's token.
+base, token = server.base, server.token
 
 
 def cursor(kind, last_id):
@@ -88,8 +71,7 @@ try:
     for name, run in cases:
         results[name] = [run() for _ in range(runs)]
 finally:
-    server.terminate()
-    server.wait()
+    server.stop()
 
 
 def spread(values, digits=2):

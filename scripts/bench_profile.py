@@ -16,20 +16,15 @@ import http.client
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
 
+from libris_local import LocalServer
+
 binary, database_url, books, requests, out = sys.argv[1:6]
 books, requests = int(books), int(requests)
 WARMUP = 200
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def drive(conn, ids):
@@ -42,25 +37,17 @@ def drive(conn, ids):
 
 
 def control(*args):
-    subprocess.run(["callgrind_control", *args, str(server.pid)], check=True, capture_output=True)
+    subprocess.run(["callgrind_control", *args, str(server.process.pid)], check=True, capture_output=True)
 
 
-port = free_port()
 out_file = f"{out}.callgrind"
-server = subprocess.Popen(
-    ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file}", binary],
-    env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LIBRIS_DEMO_DATA": "false",
-         "RUST_LOG": "error", "LIBRIS_AUTH": "dev"},
-    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+server = LocalServer(binary, {**os.environ, "DATABASE_URL": database_url, "LIBRIS_DEMO_DATA": "false",
+                              "RUST_LOG": "error"},
+                     prefix=["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file}"])
 try:
-    for _ in range(600):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
+    server.start(timeout=120)
     dice = random.Random(42)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     control("--instr=on")
     drive(conn, [dice.randint(1, books) for _ in range(WARMUP)])
     control("--zero")
@@ -70,8 +57,7 @@ try:
     control("--dump")
     control("--instr=off")
 finally:
-    server.terminate()
-    server.wait()
+    server.stop()
 
 dumps = sorted((f for f in os.listdir(os.path.dirname(out_file) or ".") if f.startswith(os.path.basename(out_file))),
                key=lambda f: os.path.getmtime(os.path.join(os.path.dirname(out_file) or ".", f)))

@@ -20,12 +20,13 @@ import http.client
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from libris_local import LocalServer
 
 server_binary, plans_binary, database_url, depth, requests = sys.argv[1:6]
 depth, requests = int(depth), int(requests)
@@ -49,12 +50,6 @@ AVAILABLE = "NOT EXISTS (SELECT 1 FROM loans l WHERE l.book_id = b.id)"
 def key_at(position, available):
     where = f"WHERE {AVAILABLE}" if available else ""
     return int(psql(f"SELECT b.id FROM books b {where} ORDER BY b.id OFFSET {position - 1} LIMIT 1"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -89,21 +84,13 @@ for name, (path, tag, available) in lists.items():
     cases.append((f"GET {path} (first page)", name, path, None))
     cases.append((f"GET {path} (depth {depth:,})", name, path, cursor(tag, key_at(depth, available))))
 
-port = free_port()
 log_file = tempfile.NamedTemporaryFile(prefix="libris-scaling-", suffix=".log", delete=False)
-server = subprocess.Popen([server_binary], stdout=log_file, stderr=subprocess.STDOUT,
-                          env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "NO_COLOR": "1",
-                               "LIBRIS_DEMO_DATA": "false", "RUST_LOG": "error,openapi=info",
-                               "LIBRIS_AUTH": "dev"})
+server = LocalServer(server_binary, {**os.environ, "DATABASE_URL": database_url, "NO_COLOR": "1",
+                                     "LIBRIS_DEMO_DATA": "false", "RUST_LOG": "error,openapi=info"})
 results = []
 try:
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    server.start(output=log_file)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     for name, (path, tag, available) in lists.items():
         before = cursor(tag, key_at(depth - 20, available))
         page, _ = get(conn, f"{path}?cursor={before}&limit=20")
@@ -129,8 +116,7 @@ try:
         results.append({"label": label, "url": url, "ids": (ids[0], ids[-1]) if ids else None,
                         "server": server_side, "client": client, "plans": plans.stdout})
 finally:
-    server.terminate()
-    server.wait()
+    server.stop()
     os.unlink(log_file.name)
 
 

@@ -20,18 +20,18 @@ def free_port():
 
 
 class LocalServer:
-    def __init__(self, binary, env, port=None):
-        self.binary = binary
+    def __init__(self, binary, env, port=None, prefix=()):
+        self.command = [*prefix, binary]
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**env, "PORT": str(self.port), "HOST": "127.0.0.1", "LIBRIS_AUTH": "dev"}
         self.process = None
         self.token = None
 
-    def start(self, output=subprocess.DEVNULL):
+    def start(self, output=subprocess.DEVNULL, timeout=20):
         """Starts the server, waits until it answers, and takes a librarian token."""
-        self.process = subprocess.Popen([self.binary], env=self.env, stdout=output, stderr=output)
-        for _ in range(400):
+        self.process = subprocess.Popen(self.command, env=self.env, stdout=output, stderr=output)
+        for _ in range(int(timeout / 0.05)):
             if self.process.poll() is not None:
                 raise SystemExit(f"the server exited with {self.process.returncode}")
             try:
