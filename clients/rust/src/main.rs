@@ -229,7 +229,11 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
                 let email = format!("{who}.{suffix}@Example.org");
                 let answer = client
                     .create_borrower()
-                    .body(NewBorrower { name: format!("{who} Reader {suffix}"), email: email.clone() })
+                    .body(NewBorrower {
+                        name: format!("{who} Reader {suffix}"),
+                        email: email.clone(),
+                        subject: None,
+                    })
                     .send()
                     .await;
                 let borrower =
@@ -438,13 +442,14 @@ async fn main() -> ExitCode {
     };
     authorization.set_sensitive(true);
     let headers = reqwest::header::HeaderMap::from_iter([(reqwest::header::AUTHORIZATION, authorization)]);
-    let http = match reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(15)).build() {
-        Ok(http) => http,
-        Err(error) => {
-            eprintln!("cannot build the HTTP client: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    let http =
+        match reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(15)).build() {
+            Ok(http) => http,
+            Err(error) => {
+                eprintln!("cannot build the HTTP client: {error}");
+                return ExitCode::from(2);
+            }
+        };
     let client = Client::new_with_client(base_url.trim_end_matches('/'), http);
     let mut runner = Runner { passed: 0, failed: 0 };
 
