@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """HTTP throughput and latency of the local server against pgbench's ceiling, on one PostgreSQL database.
 
-usage: bench_http.py SERVER_BINARY DATABASE_URL SECONDS RUNS CONNECTIONS BOOKS
-Prints a Markdown table (min / median / max over RUNS) and a JSON line with every figure.
+usage: bench_http.py SERVER_BINARY DATABASE_URL SECONDS RUNS CONNECTIONS BOOKS [QUERY_PLANS_BINARY]
+Prints a Markdown table (min / median / max over RUNS) and a JSON line with every figure. With the
+`query_plans` example's binary, pgbench also runs the very statement GET /books/{id} sends (captured from
+the service, ids drawn at random like the primary-key case): the ceiling of that endpoint's own query.
 """
 
 import base64
@@ -12,10 +14,12 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 
 from libris_local import LocalServer
 
 binary, database_url, seconds, runs, connections, books = sys.argv[1:7]
+query_plans = sys.argv[7] if len(sys.argv) > 7 else None
 seconds, runs, connections, books = int(seconds), int(runs), int(connections), int(books)
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,9 +52,20 @@ def wrk(path=None, script=None):
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": errors, "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
-def pgbench():
+def detail_statement_script():
+    """A pgbench script running the SQL the service sends for one book, every bound id a random one."""
+    plans = subprocess.run([query_plans, "detail", "1"], check=True, capture_output=True, text=True,
+                           env={**os.environ, "DATABASE_URL": database_url, "QUERY_PLANS_RUNS": "1"}).stdout
+    sql = re.sub(r"\$\d+", ":id", re.search(r"^SQL: (.*)$", plans, re.M).group(1))
+    script = tempfile.NamedTemporaryFile("w", prefix="libris-detail-", suffix=".sql", delete=False)
+    script.write(f"\\set id random(1, {books})\n{sql};\n")
+    script.close()
+    return script.name
+
+
+def pgbench(script=os.path.join(here, "bench.d", "pk-select.sql")):
     out = subprocess.run(["pgbench", "-n", "-M", "prepared", f"-c{connections}", "-j2", f"-T{seconds}",
-                          "-f", os.path.join(here, "bench.d", "pk-select.sql"), database_url],
+                          "-f", script, database_url],
                          capture_output=True, text=True).stdout
     return {"rps": float(re.search(r"tps = ([\d.]+)", out).group(1)),
             "p50": float(re.search(r"latency average = ([\d.]+) ms", out).group(1)), "p99": None,
@@ -66,12 +81,17 @@ cases = [
     ("write mix: check out + return", lambda: wrk("/", script="write-mix.lua")),
     ("pgbench: the same primary-key SELECT, prepared", pgbench),
 ]
+if query_plans:
+    detail_sql = detail_statement_script()
+    cases.append(("pgbench: the statement GET /books/{id} sends, prepared", lambda: pgbench(detail_sql)))
 results = {}
 try:
     for name, run in cases:
         results[name] = [run() for _ in range(runs)]
 finally:
     server.stop()
+    if query_plans:
+        os.unlink(detail_sql)
 
 
 def spread(values, digits=2):
@@ -89,4 +109,7 @@ for name, samples in results.items():
 ours = statistics.median(s["rps"] for s in results["GET /books/{id} (random ids)"])
 ceiling = statistics.median(s["rps"] for s in results["pgbench: the same primary-key SELECT, prepared"])
 print(f"\nGET /books/{{id}} is {100 * ours / ceiling:.0f} % of pgbench's primary-key SELECT throughput.")
+if query_plans:
+    own = statistics.median(s["rps"] for s in results["pgbench: the statement GET /books/{id} sends, prepared"])
+    print(f"GET /books/{{id}} is {100 * ours / own:.0f} % of pgbench running the endpoint's own statement.")
 print(json.dumps(results))
