@@ -37,7 +37,9 @@ def drive(conn, ids):
 
 
 def control(*args):
-    subprocess.run(["callgrind_control", *args, str(server.process.pid)], check=True, capture_output=True)
+    # In the server's environment: vgdb names its pipes after HOST and USER, and the server sets HOST.
+    subprocess.run(["callgrind_control", *args, str(server.process.pid)], check=True, capture_output=True,
+                   env=server.env)
 
 
 out_file = f"{out}.callgrind"
