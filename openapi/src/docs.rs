@@ -1,41 +1,45 @@
 //! Swagger UI and the spec, served so that they work under any path prefix (e.g. `/prod`): the spec's
 //! server URL is the prefix the request came through, so "Try it out" calls the right URLs.
 
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use poem::handler;
 use poem::web::{Data, Html};
 use poem::{IntoResponse, Response};
 
-use crate::api::{Api, BasePath};
+use crate::api::BasePath;
 
 /// Stands in for the server URL in the generated documents until a request says what it is.
 pub(crate) const BASE_PATH_MARKER: &str = "https://libris.invalid/__base_path__";
 
-/// The documents, rendered once at start-up with the marker in place of the server URL.
-///
-/// Shared, not owned: poem's `.data()` clones its value into every request, and owned strings would copy
-/// the spec, its YAML and the UI page (about 300 KB) per request, which was 90 % of the instructions of a
-/// `GET /books/{id}` (see BENCHMARKS.md, the profile).
-#[derive(Clone, Debug)]
-pub(crate) struct Docs {
-    json: Arc<str>,
-    yaml: Arc<str>,
-    html: Arc<str>,
+/// The documents with the marker in place of the server URL.
+struct Docs {
+    json: String,
+    yaml: String,
+    html: String,
 }
 
-impl Docs {
-    pub(crate) fn new(service: &poem_openapi::OpenApiService<Api, ()>) -> Self {
-        Self {
-            json: tidy(&service.spec()).into(),
-            yaml: tidy(&service.spec_yaml()).into(),
-            html: tidy(&service.swagger_ui_html()).into(),
+/// Rendered on the first request for any of them, once per process, and never copied per request.
+///
+/// Not at start-up: rendering the spec as JSON and YAML was most of a Lambda cold start's own work (the
+/// process sat in it for ~16 ms before asking for its first event), and an instance that only answers API
+/// calls never needs it. Not as request data either: poem's `.data()` clones its value into every request,
+/// and cloning these ~300 KB was 90 % of the instructions of a `GET /books/{id}` (BENCHMARKS.md, the profile).
+fn docs() -> &'static Docs {
+    static DOCS: OnceLock<Docs> = OnceLock::new();
+    DOCS.get_or_init(|| {
+        let service = crate::openapi_service();
+        Docs {
+            json: tidy(&service.spec()),
+            yaml: tidy(&service.spec_yaml()),
+            html: tidy(&service.swagger_ui_html()),
         }
-    }
+    })
+}
 
-    pub(crate) fn json_for(&self, base: &str) -> String {
-        with_base(&self.json, base)
-    }
+/// The spec as JSON, with `base` as its server URL.
+pub(crate) fn json_for(base: &str) -> String {
+    with_base(&docs().json, base)
 }
 
 /// Two spellings poem-openapi emits that client generators handle badly, put the standard way:
@@ -52,18 +56,18 @@ fn with_base(document: &str, base: &str) -> String {
 }
 
 #[handler]
-pub(crate) fn ui(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Html<String> {
-    Html(with_base(&docs.html, &base.0))
+pub(crate) fn ui(Data(base): Data<&BasePath>) -> Html<String> {
+    Html(with_base(&docs().html, &base.0))
 }
 
 #[handler]
-pub(crate) fn json(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Response {
-    docs.json_for(&base.0).with_content_type("application/json").into_response()
+pub(crate) fn json(Data(base): Data<&BasePath>) -> Response {
+    json_for(&base.0).with_content_type("application/json").into_response()
 }
 
 #[handler]
-pub(crate) fn yaml(Data(docs): Data<&Docs>, Data(base): Data<&BasePath>) -> Response {
-    with_base(&docs.yaml, &base.0).with_content_type("application/yaml").into_response()
+pub(crate) fn yaml(Data(base): Data<&BasePath>) -> Response {
+    with_base(&docs().yaml, &base.0).with_content_type("application/yaml").into_response()
 }
 
 /// Browsers ask for it on every page; an empty answer keeps their console free of 404s.
@@ -72,17 +76,3 @@ pub(crate) fn favicon() -> poem::http::StatusCode {
     poem::http::StatusCode::NO_CONTENT
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_request_shares_the_documents_instead_of_copying_them() {
-        let docs = Docs::new(&crate::openapi_service());
-        let per_request = docs.clone();
-        assert!(docs.json.len() > 100_000, "the spec is large enough to matter: {} bytes", docs.json.len());
-        assert!(Arc::ptr_eq(&docs.json, &per_request.json));
-        assert!(Arc::ptr_eq(&docs.yaml, &per_request.yaml));
-        assert!(Arc::ptr_eq(&docs.html, &per_request.html));
-    }
-}

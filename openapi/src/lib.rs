@@ -91,13 +91,12 @@ pub fn openapi_service() -> OpenApiService<api::Api, ()> {
 /// The spec as served at the root (no path prefix), as checked in at `openapi/openapi.json`.
 #[must_use]
 pub fn spec_json() -> String {
-    docs::Docs::new(&openapi_service()).json_for("")
+    docs::json_for("")
 }
 
 /// The whole application: API, docs, limits, problem+json for every error, request ids and logging.
 pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let service = openapi_service();
-    let docs = docs::Docs::new(&service);
     let (limit, timeout) = (state.max_body_bytes, state.request_timeout);
     let cors =
         (!state.cors_origins.is_empty()).then(|| Cors::new().allow_origins(state.cors_origins.clone()));
@@ -114,7 +113,6 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     routes
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
-        .data(docs)
         .data(state)
         .catch_all_error(problem::catch_all)
         .with_if(cors.is_some(), cors.unwrap_or_default())
