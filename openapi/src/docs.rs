@@ -75,4 +75,3 @@ pub(crate) fn yaml(Data(base): Data<&BasePath>) -> Response {
 pub(crate) fn favicon() -> poem::http::StatusCode {
     poem::http::StatusCode::NO_CONTENT
 }
-
