@@ -3,17 +3,20 @@
 //! Lazy: no connection is opened until a request needs one, so a cold start with the database down still
 //! serves `/health`, and the first real query pays for the connection.
 
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::Client as SecretsClient;
+use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlxPostgresConnector};
 use serde::Deserialize;
 
 use crate::config::{DbAuth, DbSource, PoolSettings, Secret, TlsMode};
 use crate::iam::{Clock, TokenError, TokenSource, TokenTarget};
+use crate::relay::{self, NoDelayRelay};
 use crate::tls::{self, ExtraCa};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +27,10 @@ pub enum DbSetupError {
     Iam(#[from] TokenError),
     #[error("cannot configure the database pool: {0}")]
     Pool(#[from] DbErr),
+    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    Url(#[source] sea_orm::sqlx::Error),
+    #[error("cannot start the database relay: {0}")]
+    Relay(#[source] std::io::Error),
     #[error("the API needs LIBRIS_AUTH settings")]
     NoAuth,
     #[error("cannot set up token checking: {0}")]
@@ -79,12 +86,20 @@ impl Aws {
 pub struct Pool {
     db: DatabaseConnection,
     iam: Option<Arc<IamLogin>>,
+    /// Carries the pool's connections when they may use TLS; lives as long as the pool.
+    relay: Option<Arc<NoDelayRelay>>,
 }
 
 impl Pool {
     #[must_use]
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Whether new connections go through the [`NoDelayRelay`].
+    #[must_use]
+    pub fn relayed(&self) -> bool {
+        self.relay.is_some()
     }
 
     /// Call before each invocation's database work: in IAM mode, renews the token new connections log in
@@ -180,7 +195,7 @@ async fn connect_at(
             (host, *port, name, auth, *tls, extra_ca)
         }
     };
-    let options = proxy_options(host, port, tls, extra_ca.as_ref());
+    let (relay, options) = relay_if_wanted(proxy_options(host, port, tls, extra_ca.as_ref()))?;
     match auth {
         DbAuth::Secret { arn } => {
             let Some(secrets) = &aws.secrets else {
@@ -194,7 +209,11 @@ async fn connect_at(
                 .username(&secret.username)
                 .password(secret.password.expose())
                 .database(name.as_deref().or(secret.dbname.as_deref()).unwrap_or("postgres"));
-            Ok(Pool { db: wrap(pg_pool(settings).connect_lazy_with(options)), iam: None })
+            Ok(Pool {
+                db: wrap(pg_pool(settings, relay.clone()).connect_lazy_with(options)),
+                iam: None,
+                relay,
+            })
         }
         DbAuth::Iam { user, region } => {
             let credentials = aws.credentials.clone().ok_or(TokenError::NoCredentialsProvider)?;
@@ -203,14 +222,23 @@ async fn connect_at(
             let options = options.username(user).database(name.as_deref().unwrap_or("postgres"));
             // Signed now, so missing credentials fail the cold start rather than the first request.
             let (token, issued) = tokens.token().await?;
-            let pool = pg_pool(settings).connect_lazy_with(options.clone().password(token.expose()));
+            let pool =
+                pg_pool(settings, relay.clone()).connect_lazy_with(options.clone().password(token.expose()));
             let iam = IamLogin { pool: pool.clone(), options, tokens, issued: Mutex::new(issued) };
-            Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)) })
+            Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)), relay })
         }
     }
 }
 
+/// A PostgreSQL URL gets the same pool as proxy mode (and the relay, when it may use TLS); any other URL
+/// (SQLite in tests) goes through SeaORM's own connect.
 async fn connect_url(url: &Secret, pool: &PoolSettings) -> Result<Pool, DbSetupError> {
+    if url.expose().starts_with("postgres:") || url.expose().starts_with("postgresql:") {
+        let options = PgConnectOptions::from_str(url.expose()).map_err(DbSetupError::Url)?;
+        let (relay, options) = relay_if_wanted(options.disable_statement_logging())?;
+        let db = wrap(pg_pool(pool, relay.clone()).connect_lazy_with(options));
+        return Ok(Pool { db, iam: None, relay });
+    }
     let mut options = ConnectOptions::new(url.expose().to_owned());
     options
         .max_connections(pool.max_connections)
@@ -222,13 +250,23 @@ async fn connect_url(url: &Secret, pool: &PoolSettings) -> Result<Pool, DbSetupE
         .connect_lazy(true)
         .test_before_acquire_if_idle_for(IDLE_PING_AFTER)
         .sqlx_logging(false);
-    Ok(Pool { db: Database::connect(options).await?, iam: None })
+    Ok(Pool { db: Database::connect(options).await?, iam: None, relay: None })
+}
+
+fn relay_if_wanted(
+    options: PgConnectOptions,
+) -> Result<(Option<Arc<NoDelayRelay>>, PgConnectOptions), DbSetupError> {
+    if !relay::wanted(&options) {
+        return Ok((None, options));
+    }
+    let (relay, options) = NoDelayRelay::start(options).map_err(DbSetupError::Relay)?;
+    Ok((Some(relay), options))
 }
 
 /// Host, port and TLS; verify-full trusts the public roots, the RDS CAs and `DB_TLS_EXTRA_CA` (see
 /// [`crate::tls`]).
 fn proxy_options(host: &str, port: u16, tls: TlsMode, extra_ca: Option<&ExtraCa>) -> PgConnectOptions {
-    let options = PgConnectOptions::new().host(host).port(port);
+    let options = PgConnectOptions::new().host(host).port(port).disable_statement_logging();
     match tls {
         TlsMode::Disable => options.ssl_mode(PgSslMode::Disable),
         TlsMode::Require => options.ssl_mode(PgSslMode::Require),
@@ -246,7 +284,10 @@ fn wrap(pool: PgPool) -> DatabaseConnection {
 /// connection may have been cut); a ping on every acquire would double each query's round trips.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
 
-fn pg_pool(pool: &PoolSettings) -> PgPoolOptions {
+/// `relay` is kept alive by the pool itself (captured by its `before_acquire` callback, which sqlx keeps
+/// as long as any handle to the pool): callers keep only the `DatabaseConnection`, and the relay must
+/// outlive every connection the pool will open.
+fn pg_pool(pool: &PoolSettings, relay: Option<Arc<NoDelayRelay>>) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(pool.max_connections)
         .min_connections(0)
@@ -254,7 +295,8 @@ fn pg_pool(pool: &PoolSettings) -> PgPoolOptions {
         .idle_timeout(pool.idle_timeout)
         .max_lifetime(pool.max_lifetime)
         .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
+        .before_acquire(move |conn, meta| {
+            let _relay = &relay;
             Box::pin(async move {
                 if meta.idle_for >= IDLE_PING_AFTER {
                     sea_orm::sqlx::Connection::ping(conn).await?;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod database;
 pub mod iam;
 pub mod init_error;
+pub mod relay;
 pub mod service;
 pub mod tls;
 

@@ -94,6 +94,7 @@ async fn verify_full_refuses_a_certificate_outside_the_public_roots_and_the_rds_
     let Some((db, _)) = tls_server().await else { return };
     let config = config(&db, "localhost", &[]);
     let pool = database::connect_with(&config.database, &config.pool, &aws()).await.unwrap();
+    assert!(pool.relayed(), "TLS connections go through the TCP_NODELAY relay; sqlx still verifies");
     let error = pool.db().ping().await.expect_err("snakeoil is not an RDS certificate");
     eprintln!("refused as expected: {error}");
     assert!(
