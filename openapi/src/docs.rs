@@ -23,8 +23,9 @@ struct Docs {
 ///
 /// Not at start-up: rendering the spec as JSON and YAML was most of a Lambda cold start's own work (strace
 /// showed ~28 ms in it before the first event was asked for; cold start fell from 41 to 12 ms without it),
-/// and an instance that only answers API calls never needs it. Not as request data either: poem's `.data()` clones its value into every request,
-/// and cloning these ~300 KB was 90 % of the instructions of a `GET /books/{id}` (BENCHMARKS.md, the profile).
+/// and an instance that only answers API calls never needs it. Not as request data either: poem's
+/// `.data()` clones its value into every request, and cloning these ~300 KB was 90 % of the instructions
+/// of a `GET /books/{id}` (BENCHMARKS.md, the profile).
 fn docs() -> &'static Docs {
     static DOCS: OnceLock<Docs> = OnceLock::new();
     DOCS.get_or_init(|| {
