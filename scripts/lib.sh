@@ -56,13 +56,13 @@ ensure_py_venv() {
   fi
 }
 
-# The credential-rotation test needs PostgreSQL to check one role's password (the machine trusts every
-# loopback login otherwise): a scram-sha-256 line for libris_rotation ahead of the trust lines.
+# The credential-rotation tests need PostgreSQL to check their roles' passwords (the machine trusts every
+# loopback login otherwise): a scram-sha-256 line for those roles ahead of the trust lines.
 ensure_rotation_auth() {
-  local hba line="host all libris_rotation 127.0.0.1/32 scram-sha-256"
+  local hba line="host all libris_rotation,libris_rotation_cut 127.0.0.1/32 scram-sha-256"
   hba=$(psql "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -Atc 'SHOW hba_file')
   if ! grep -qxF "$line" "$hba"; then
-    log "adding a password rule for libris_rotation to $hba"
+    log "adding a password rule for the rotation test roles to $hba"
     sed -i "1i $line" "$hba"
     psql "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -qc 'SELECT pg_reload_conf()' >/dev/null
   fi

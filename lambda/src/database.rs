@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::Client as SecretsClient;
-use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlxPostgresConnector};
+use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector};
 use serde::Deserialize;
 
 use crate::config::{DbAuth, DbSource, PoolSettings, Secret, TlsMode};
@@ -100,6 +100,28 @@ impl Pool {
     #[must_use]
     pub fn relayed(&self) -> bool {
         self.relay.is_some()
+    }
+
+    /// Whether PostgreSQL refuses a new login with the pool's current options for its credentials
+    /// (SQLSTATE 28P01 or 28000).
+    ///
+    /// Asks with a connection of its own, never a pooled one: whatever cut the request's connection (a
+    /// recycled backend, a failover) may have cut the idle ones too, and a dead connection's error says
+    /// nothing about the password. Bounded by the pool's acquire timeout, as a pooled login would be.
+    pub async fn login_refused(&self) -> bool {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return false;
+        }
+        let pool = self.db.get_postgres_connection_pool();
+        let options = pool.connect_options();
+        match tokio::time::timeout(pool.options().get_acquire_timeout(), options.connect()).await {
+            Ok(Ok(connection)) => {
+                drop(connection.close().await);
+                false
+            }
+            Ok(Err(error)) => refused_for_credentials(&error),
+            Err(_elapsed) => false,
+        }
     }
 
     /// Call before each invocation's database work: in IAM mode, renews the token new connections log in
@@ -304,6 +326,11 @@ fn pg_pool(pool: &PoolSettings, relay: Option<Arc<NoDelayRelay>>) -> PgPoolOptio
                 Ok(true)
             })
         })
+}
+
+/// Classifies by SQLSTATE, never by message text.
+fn refused_for_credentials(error: &sea_orm::sqlx::Error) -> bool {
+    error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "28P01" || code == "28000")
 }
 
 /// Reads the database secret: once per cold start, and again after a rotation.

@@ -17,7 +17,7 @@ use openapi::auth::Auth;
 use openapi::{AppState, app};
 use poem::EndpointExt;
 use poem::endpoint::BoxEndpoint;
-use sea_orm::{DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::DatabaseConnection;
 
 use crate::adapter;
 use crate::config::{DbSource, LambdaConfig};
@@ -89,7 +89,7 @@ impl Service {
         }
         let response = adapter::handle(&current.app, event).await?;
         let Some(retry) = retry else { return Ok(response) };
-        if response.status() != 503 || !credentials_refused(current.pool.db()).await {
+        if response.status() != 503 || !current.pool.login_refused().await {
             return Ok(response);
         }
         tracing::warn!("the database refused the cached credentials; logging in afresh");
@@ -114,28 +114,6 @@ async fn build(config: &LambdaConfig, aws: &Aws, auth: &Auth) -> Result<Current,
     let pool = database::connect_with(&config.database, &config.pool, aws).await?;
     let state = AppState::from_settings(pool.db().clone(), auth.clone(), &config.app);
     Ok(Current { pool, app: app(state).boxed() })
-}
-
-/// Whether a fresh connection is refused for its credentials (SQLSTATE 28P01 or 28000).
-async fn credentials_refused(db: &DatabaseConnection) -> bool {
-    match db.ping().await {
-        Ok(()) => false,
-        Err(error) => is_auth_failure(&error),
-    }
-}
-
-/// Classifies by SQLSTATE, never by message text.
-#[must_use]
-pub fn is_auth_failure(error: &DbErr) -> bool {
-    let runtime = match error {
-        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
-        _ => return false,
-    };
-    let RuntimeErr::SqlxError(sqlx_error) = runtime else { return false };
-    sqlx_error
-        .as_database_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "28P01" || code == "28000")
 }
 
 /// A second copy of an event, for the one retry (lambda_http's request and body are not `Clone`).

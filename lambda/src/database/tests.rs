@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::UNIX_EPOCH;
 
 use aws_credential_types::Credentials;
+use sea_orm::RuntimeErr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -89,7 +90,8 @@ async fn new_connections_log_in_with_the_token_renewed_once_it_is_a_minute_old()
         pool.renew_login().await.unwrap();
         // Each ping needs a new connection: the stand-in refuses every login.
         let refused = pool.db().ping().await.unwrap_err();
-        assert!(crate::service::is_auth_failure(&refused), "{refused}");
+        let DbErr::Conn(RuntimeErr::SqlxError(error)) = &refused else { panic!("{refused}") };
+        assert!(refused_for_credentials(error), "{refused}");
         let target = TokenTarget {
             host: "127.0.0.1".to_owned(),
             port,
@@ -100,6 +102,39 @@ async fn new_connections_log_in_with_the_token_renewed_once_it_is_a_minute_old()
         expected.push(("libris_app".to_owned(), token.expose().to_owned()));
     }
     assert_eq!(*logins.lock().unwrap(), expected);
+}
+
+fn url_source(port: u16) -> DbSource {
+    DbSource::Url(Secret::new(format!("postgres://libris_app:old@127.0.0.1:{port}/libris?sslmode=disable")))
+}
+
+#[tokio::test]
+async fn a_login_refused_with_28p01_counts_as_refused_credentials() {
+    let (port, logins) = recording_server().await;
+    let pool = connect_with(&url_source(port), &PoolSettings::default(), &Aws::default()).await.unwrap();
+    assert!(pool.login_refused().await);
+    assert_eq!(
+        *logins.lock().unwrap(),
+        [("libris_app".to_owned(), "old".to_owned())],
+        "one login of its own"
+    );
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_reached_has_not_refused_the_credentials() {
+    let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port(); // now closed
+    let pool = connect_with(&url_source(port), &PoolSettings::default(), &Aws::default()).await.unwrap();
+    assert!(!pool.login_refused().await);
+}
+
+#[tokio::test]
+async fn a_database_that_never_answers_has_not_refused_the_credentials_once_the_acquire_timeout_passes() {
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap(); // accepts into its backlog, never answers
+    let port = silent.local_addr().unwrap().port();
+    let settings = PoolSettings { acquire_timeout: Duration::from_millis(200), ..PoolSettings::default() };
+    let pool = connect_with(&url_source(port), &settings, &Aws::default()).await.unwrap();
+    let checked = tokio::time::timeout(Duration::from_secs(5), pool.login_refused()).await;
+    assert_eq!(checked, Ok(false), "gave up after the acquire timeout, not the 5 s guard");
 }
 
 #[tokio::test]

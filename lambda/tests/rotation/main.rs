@@ -1,10 +1,10 @@
-//! Credential rotation against real stand-ins: moto's Secrets Manager server and a PostgreSQL role that
-//! logs in with a password (scram-sha-256 from 127.0.0.1). The secret and the role's password are rotated
-//! three times while requests run: none may fail.
+//! Credential rotation against real stand-ins: moto's Secrets Manager server and PostgreSQL roles that
+//! log in with a password (scram-sha-256 from 127.0.0.1). The secret and the role's password are rotated
+//! while requests run: none may fail.
 //!
 //! Needs `MOTO_SERVER` (the `moto_server` executable; `scripts/test` installs it) and a `pg_hba.conf` line
-//! `host all libris_rotation 127.0.0.1/32 scram-sha-256` ahead of the trust lines (`scripts/test` adds it).
-//! Without them the test is skipped, except in CI, where it fails.
+//! `host all libris_rotation,libris_rotation_cut 127.0.0.1/32 scram-sha-256` ahead of the trust lines
+//! (`scripts/test` adds it). Without them the tests are skipped, except in CI, where they fail.
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use std::process::{Child, Command, Stdio};
@@ -19,8 +19,6 @@ use lambda::service::Service;
 use migration::testkit::{Backend, TestDb};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-
-const ROLE: &str = "libris_rotation";
 
 fn skip_or_fail(message: &str) {
     assert!(!std::env::var("CI").is_ok_and(|ci| ci == "true"), "{message} (CI=true: this test must run)");
@@ -58,9 +56,127 @@ async fn start_moto() -> Option<(Moto, String)> {
     panic!("moto_server did not listen on {port}");
 }
 
-fn role_url(db: &TestDb, password: &str) -> String {
+fn role_url(db: &TestDb, role: &str, password: &str) -> String {
     let name = db.url.rsplit('/').next().unwrap();
-    format!("postgres://{ROLE}:{password}@127.0.0.1:5432/{name}")
+    format!("postgres://{role}:{password}@127.0.0.1:5432/{name}")
+}
+
+fn secret(role: &str, password: &str) -> String {
+    json!({ "username": role, "password": password, "engine": "postgres" }).to_string()
+}
+
+/// A migrated database, a role that logs in with a password, moto holding that password as a secret, and
+/// the function's service reading it (two pool connections at most).
+struct Rig {
+    db: TestDb,
+    role: &'static str,
+    _moto: Moto,
+    secrets: Secrets,
+    arn: String,
+    service: Arc<Service>,
+}
+
+impl Rig {
+    async fn start(role: &'static str) -> Option<Self> {
+        let db = TestDb::migrated(Backend::Postgres).await?;
+        let (moto, endpoint) = start_moto().await?;
+        let first = "rotation-0";
+        db.conn
+            .execute_unprepared(&format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN \
+                 CREATE ROLE {role} LOGIN; END IF; END $$; ALTER ROLE {role} PASSWORD '{first}'; \
+                 GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}; \
+                 GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};"
+            ))
+            .await
+            .unwrap();
+        if Database::connect(role_url(&db, role, "not-the-password")).await.is_ok() {
+            skip_or_fail(&format!(
+                "PostgreSQL accepts a wrong password for {role}: add its scram-sha-256 pg_hba line"
+            ));
+            return None;
+        }
+        Database::connect(role_url(&db, role, first)).await.expect("the role logs in with its password");
+
+        let sdk_config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version_latest()
+            .endpoint_url(&endpoint)
+            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        let secrets = Secrets::from_conf(sdk_config);
+        let created =
+            secrets.create_secret().name(role).secret_string(secret(role, first)).send().await.unwrap();
+        let arn = created.arn().unwrap().to_owned();
+
+        let name = db.url.rsplit('/').next().unwrap().to_owned();
+        let config = LambdaConfig {
+            mode: Mode::Api,
+            database: DbSource::Proxy {
+                host: "127.0.0.1".to_owned(),
+                port: 5432,
+                name: Some(name),
+                auth: DbAuth::Secret { arn: arn.clone() },
+                tls: TlsMode::Disable,
+                extra_ca: None,
+            },
+            pool: PoolSettings { max_connections: 2, ..PoolSettings::default() },
+            ..LambdaConfig::from_lookup(|name| {
+                let value = match name {
+                    "DATABASE_URL" => "unused",
+                    "LIBRIS_AUTH" => "jwt",
+                    "LIBRIS_AUTH_ISSUER" => "https://issuer.example",
+                    "LIBRIS_AUTH_AUDIENCE" => "libris",
+                    _ => return None,
+                };
+                Some(value.to_owned())
+            })
+            .unwrap()
+        };
+        let aws = Aws { secrets: Some(secrets.clone()), credentials: None };
+        let service = Arc::new(Service::with_aws(config, aws).await.unwrap());
+        Some(Self { db, role, _moto: moto, secrets, arn, service })
+    }
+
+    /// As Secrets Manager's single-user rotation does: a new secret version, then the role's password.
+    /// Connections opened with the old password stay valid in PostgreSQL; those are then ended, so the
+    /// next request needs a new login, as a recycled or failed-over connection would. Only those: one
+    /// opened after the change has the new password, and ending it would be a failover, not a rotation.
+    /// Three statements, not one: the new password counts only once `ALTER ROLE` has committed.
+    async fn rotate(&self, password: &str) {
+        let (role, admin) = (self.role, &self.db.conn);
+        let new_secret = secret(role, password);
+        self.secrets.put_secret_value().secret_id(&self.arn).secret_string(new_secret).send().await.unwrap();
+        let changed: String = self.scalar("SELECT clock_timestamp()::text").await;
+        admin.execute_unprepared(&format!("ALTER ROLE {role} PASSWORD '{password}'")).await.unwrap();
+        admin
+            .execute_unprepared(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE usename = '{role}' AND backend_start < '{changed}'::timestamptz"
+            ))
+            .await
+            .unwrap();
+    }
+
+    async fn scalar<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
+        let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+        let row = self.db.conn.query_one_raw(statement).await.unwrap().unwrap();
+        row.try_get_by_index(0).unwrap()
+    }
+
+    /// Waits until PostgreSQL has no backend left for the role, so every pooled connection is dead.
+    async fn wait_for_no_backends(&self) {
+        let count = format!("SELECT count(*) FROM pg_stat_activity WHERE usename = '{}'", self.role);
+        for _ in 0..200 {
+            if self.scalar::<i64>(&count).await == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the role's backends did not end");
+    }
 }
 
 fn event() -> lambda_http::Request {
@@ -72,73 +188,10 @@ fn event() -> lambda_http::Request {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_the_secret_and_password_under_load_fails_no_request() {
-    let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
-    let Some((_moto, endpoint)) = start_moto().await else { return };
-    let admin = &db.conn;
-    let (first, mut password) = ("rotation-0".to_owned(), String::new());
-    admin
-        .execute_unprepared(&format!(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN \
-             CREATE ROLE {ROLE} LOGIN; END IF; END $$; ALTER ROLE {ROLE} PASSWORD '{first}'; \
-             GRANT ALL ON ALL TABLES IN SCHEMA public TO {ROLE}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {ROLE};"
-        ))
-        .await
-        .unwrap();
-    if Database::connect(role_url(&db, "not-the-password")).await.is_ok() {
-        skip_or_fail(
-            "PostgreSQL accepts a wrong password for libris_rotation: add its scram-sha-256 pg_hba line",
-        );
-        return;
-    }
-    Database::connect(role_url(&db, &first)).await.expect("the role logs in with its password");
-    password.clone_from(&first);
-
-    let sdk_config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version_latest()
-        .endpoint_url(&endpoint)
-        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .build();
-    let secrets = Secrets::from_conf(sdk_config);
-    let secret =
-        |password: &str| json!({ "username": ROLE, "password": password, "engine": "postgres" }).to_string();
-    let created =
-        secrets.create_secret().name("libris-db").secret_string(secret(&first)).send().await.unwrap();
-    let arn = created.arn().unwrap().to_owned();
-
-    let name = db.url.rsplit('/').next().unwrap().to_owned();
-    let config = LambdaConfig {
-        mode: Mode::Api,
-        database: DbSource::Proxy {
-            host: "127.0.0.1".to_owned(),
-            port: 5432,
-            name: Some(name),
-            auth: DbAuth::Secret { arn: arn.clone() },
-            tls: TlsMode::Disable,
-            extra_ca: None,
-        },
-        pool: PoolSettings { max_connections: 2, ..PoolSettings::default() },
-        ..LambdaConfig::from_lookup(|name| {
-            let value = match name {
-                "DATABASE_URL" => "unused",
-                "LIBRIS_AUTH" => "jwt",
-                "LIBRIS_AUTH_ISSUER" => "https://issuer.example",
-                "LIBRIS_AUTH_AUDIENCE" => "libris",
-                _ => return None,
-            };
-            Some(value.to_owned())
-        })
-        .unwrap()
-    };
-    let service = Arc::new(
-        Service::with_aws(config, Aws { secrets: Some(secrets.clone()), credentials: None }).await.unwrap(),
-    );
-
+    let Some(rig) = Rig::start("libris_rotation").await else { return };
     let (served, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let load = {
-        let (service, served, failed) = (service.clone(), served.clone(), failed.clone());
+        let (service, served, failed) = (rig.service.clone(), served.clone(), failed.clone());
         tokio::spawn(async move {
             for _ in 0..400 {
                 let response = service.handle(event()).await.unwrap();
@@ -154,21 +207,36 @@ async fn rotating_the_secret_and_password_under_load_fails_no_request() {
     };
     for round in 1..=3 {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        password = format!("rotation-{round}");
-        // As Secrets Manager's single-user rotation does: new secret version, then the role's password.
-        secrets.put_secret_value().secret_id(&arn).secret_string(secret(&password)).send().await.unwrap();
-        admin.execute_unprepared(&format!("ALTER ROLE {ROLE} PASSWORD '{password}'")).await.unwrap();
-        // Connections opened with the old password stay valid in PostgreSQL; end them so the next request
-        // needs a new login, as a recycled or failed-over connection would.
-        admin
-            .execute_unprepared(&format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'"
-            ))
-            .await
-            .unwrap();
+        rig.rotate(&format!("rotation-{round}")).await;
     }
     load.await.unwrap();
     assert_eq!(failed.load(Ordering::SeqCst), 0, "requests failed during rotation");
     assert_eq!(served.load(Ordering::SeqCst), 400);
-    assert!(Database::connect(role_url(&db, &password)).await.is_ok(), "the role ended on the last password");
+    assert!(
+        Database::connect(role_url(&rig.db, rig.role, "rotation-3")).await.is_ok(),
+        "the role ended on the last password"
+    );
+}
+
+/// The case the load test hits only now and then: every pooled connection is dead when the request
+/// comes, so the connection the service might check the password with is dead too.
+#[tokio::test]
+async fn a_rotation_that_ended_every_pooled_connection_costs_no_request() {
+    let Some(rig) = Rig::start("libris_rotation_cut").await else { return };
+    let pool = rig.service.db().get_postgres_connection_pool().clone();
+    let (first, second) = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
+    drop((first, second));
+    for _ in 0..100 {
+        if pool.num_idle() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(pool.num_idle(), 2, "both connections are back in the pool");
+
+    rig.rotate("rotation-1").await;
+    rig.wait_for_no_backends().await;
+
+    let response = rig.service.handle(event()).await.unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.body());
 }
