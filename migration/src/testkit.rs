@@ -70,6 +70,12 @@ struct Dropper {
 }
 
 impl TestDb {
+    /// This test's database name: the last segment of [`TestDb::url`].
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.url.rsplit('/').next().unwrap_or_default()
+    }
+
     /// A fresh database with every migration applied, or `None` when the test is skipped.
     pub async fn migrated(backend: Backend) -> Option<Self> {
         let db = Self::empty(backend).await?;

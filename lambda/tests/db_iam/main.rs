@@ -51,10 +51,9 @@ async fn tls_server() -> Option<(TestDb, String)> {
 
 /// IAM mode through "RDS Proxy" at `host`, verify-full, with `extra` settings.
 fn config(db: &TestDb, host: &str, extra: &[(&str, &str)]) -> LambdaConfig {
-    let name = db.url.rsplit('/').next().unwrap().to_owned();
     let mut vars = vec![
         ("DB_HOST", host.to_owned()),
-        ("DB_NAME", name),
+        ("DB_NAME", db.name().to_owned()),
         ("DB_IAM_AUTH", "true".to_owned()),
         ("DB_USER", "postgres".to_owned()),
         ("AWS_REGION", "eu-west-1".to_owned()),

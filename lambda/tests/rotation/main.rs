@@ -57,8 +57,7 @@ async fn start_moto() -> Option<(Moto, String)> {
 }
 
 fn role_url(db: &TestDb, role: &str, password: &str) -> String {
-    let name = db.url.rsplit('/').next().unwrap();
-    format!("postgres://{role}:{password}@127.0.0.1:5432/{name}")
+    format!("postgres://{role}:{password}@127.0.0.1:5432/{}", db.name())
 }
 
 fn secret(role: &str, password: &str) -> String {
@@ -111,13 +110,12 @@ impl Rig {
             secrets.create_secret().name(role).secret_string(secret(role, first)).send().await.unwrap();
         let arn = created.arn().unwrap().to_owned();
 
-        let name = db.url.rsplit('/').next().unwrap().to_owned();
         let config = LambdaConfig {
             mode: Mode::Api,
             database: DbSource::Proxy {
                 host: "127.0.0.1".to_owned(),
                 port: 5432,
-                name: Some(name),
+                name: Some(db.name().to_owned()),
                 auth: DbAuth::Secret { arn: arn.clone() },
                 tls: TlsMode::Disable,
                 extra_ca: None,
