@@ -1,0 +1,42 @@
+"""The command line: `check_stack.py [--dir DIR] [--self-test]`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+from .checker import load_stack, run_check
+from .schema import Schema
+from .selftest import self_test
+
+INFRA = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Offline static checks for the Libris Pulumi YAML stack (infra/Pulumi.yaml)."
+    )
+    parser.add_argument("--dir", type=Path, default=INFRA, help="directory holding Pulumi.yaml (default: infra/)")
+    parser.add_argument("--self-test", action="store_true", help="prove that seeded mistakes are caught")
+    args = parser.parse_args(argv)
+
+    try:
+        project, stacks = load_stack(args.dir)
+    except yaml.YAMLError as exc:
+        print(f"infra check: cannot parse YAML: {exc}")
+        return 1
+    schema = Schema()
+    if args.self_test:
+        return self_test(schema, project, stacks)
+    report = run_check(schema, project, stacks)
+    if report.problems:
+        for p in report.problems:
+            print(f"ERROR {p}")
+        print(f"infra check: FAILED ({len(report.problems)} problem(s), pulumi-aws {schema.version})")
+        return 1
+    count = len(project.get("resources") or {})
+    print(f"checked Pulumi.yaml and {len(stacks)} stack file(s) against pulumi-aws {schema.version}")
+    print(f"infra check: OK ({count} resources)")
+    return 0
