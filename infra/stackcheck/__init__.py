@@ -1,4 +1,4 @@
-"""Offline static checks for the Libris Pulumi YAML stack (infra/Pulumi.yaml).
+"""Offline static checks for the Libris Pulumi YAML stack (infra/Pulumi.yaml and its parts).
 
 Run through `infra/check`, which provides a virtualenv with the pinned
 `pulumi-aws` Python SDK, PyYAML and pytest. No AWS credentials, no Pulumi
@@ -14,6 +14,8 @@ Layout
                   MUTATIONS (seeded mistakes) that prove them; rules/__init__.py
                   lists the families in the order problems are reported
   mutation.py     the Mutation type and helpers to edit a copy of the stack
+  program.py      the program Pulumi deploys: Pulumi.yaml, assembled from its
+                  parts by the `compiler` command (infra/assemble.py)
   checker.py      loading the files, running the rules
   selftest.py     --self-test: every mutation must be reported with its code
   cli.py          the command line behind infra/check_stack.py

@@ -4,7 +4,7 @@ A Mutation edits an in-memory copy of the real stack (the project document
 and the stack files) so that exactly one rule should fire; `--self-test`
 applies each to a fresh copy and fails unless a problem with `code` is
 reported. Rule modules list theirs in `MUTATIONS`, next to the rules; the
-helpers below reach into the parts of Pulumi.yaml they edit."""
+helpers below reach into the places of the program they edit."""
 
 from __future__ import annotations
 
