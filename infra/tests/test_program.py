@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from stackcheck.program import Program, ProgramError, load_program
+from stackcheck.program import SECTIONS, Program, ProgramError, load_program
 from tests.conftest import INFRA
 
 COMPILER = "python3 assemble.py program/net.yaml program/api.yaml"
@@ -124,3 +127,28 @@ def test_a_syntax_error_is_reported_in_the_part_that_has_it(tmp_path):
     message = failure(directory)
     assert message.startswith("program/api.yaml is not valid YAML: ")
     assert "api.yaml" in message.split(":", 1)[1]  # PyYAML names the file and line too
+
+
+# ---- the real program ------------------------------------------------------
+
+
+def test_the_compiler_command_run_as_pulumi_runs_it_prints_the_program_the_checker_checks(pristine_stack):
+    """Pulumi splits the command like a shell, runs it in the project directory and parses stdout."""
+    compiler = yaml.safe_load((INFRA / "Pulumi.yaml").read_text())["runtime"]["options"]["compiler"]
+    result = subprocess.run(shlex.split(compiler), cwd=INFRA, capture_output=True, check=True)
+    assert result.stderr == b""
+    assert yaml.safe_load(result.stdout) == pristine_stack[0]
+
+
+def test_the_real_program_is_the_union_of_pulumi_yaml_and_its_parts():
+    """What assemble.py's text merge yields equals merging the files' parsed maps: no entry lost, changed or added."""
+    program = load_program(INFRA)
+    files = [yaml.safe_load((INFRA / name).read_text()) for name in ("Pulumi.yaml", *program.parts)]
+    expected = {key: value for key, value in files[0].items() if key not in SECTIONS}
+    for section in SECTIONS:
+        for doc in files:
+            expected.setdefault(section, {}).update(doc.get(section) or {})
+    assert program.doc == expected
+    assert sum(len(doc.get(section) or {}) for doc in files for section in SECTIONS) == sum(
+        len(expected[section]) for section in SECTIONS
+    )

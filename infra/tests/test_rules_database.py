@@ -89,7 +89,8 @@ def test_the_pool_pins_nothing_and_takes_its_limits_from_config(schema):
     pool["initQuery"] = "SET x=1"
     pool["maxConnectionsPercent"] = 90
     assert check(schema, check_proxy_tls, doc) == [
-        "[contract] resources.pool.connectionPoolConfig.initQuery: not used by design (see comment in Pulumi.yaml)",
+        "[contract] resources.pool.connectionPoolConfig.initQuery: "
+        "not used by design (see the comment above the target group)",
         "[contract] resources.pool.connectionPoolConfig: maxConnectionsPercent must come from config",
     ]
 

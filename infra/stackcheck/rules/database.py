@@ -40,7 +40,7 @@ def check_proxy_tls(ctx: Context) -> None:
                 ctx.err(
                     "contract",
                     f"resources.{name}.connectionPoolConfig.{key}",
-                    "not used by design (see comment in Pulumi.yaml)",
+                    "not used by design (see the comment above the target group)",
                 )
         for key in ("connectionBorrowTimeout", "maxConnectionsPercent", "maxIdleConnectionsPercent"):
             if whole_reference(pool.get(key)) is None:
