@@ -32,6 +32,15 @@ def at(directory, name: str, line: str) -> str:
     return f"{name}:{lines.index(line) + 1}"
 
 
+def only_error(stack_copy, schema, capsys) -> str:
+    """The one ERROR line of a check of stack_copy that must fail with exactly one problem."""
+    assert main(["--dir", str(stack_copy)]) == 1
+    *errors, summary = capsys.readouterr().out.splitlines()
+    assert summary == f"infra check: FAILED (1 problem(s), pulumi-aws {schema.version})"
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
 def test_the_real_stack_is_ok(pristine_stack, capsys):
     project, stacks = pristine_stack
     assert main([]) == 0
@@ -40,12 +49,10 @@ def test_the_real_stack_is_ok(pristine_stack, capsys):
 
 def test_a_proxy_without_tls_fails_with_one_error_line_naming_the_part(stack_copy, schema, capsys):
     replace_once(stack_copy / "program/proxy.yaml", "requireTls: true", "requireTls: false")
-    assert main(["--dir", str(stack_copy)]) == 1
     proxy = at(stack_copy, "program/proxy.yaml", "  dbProxy:")
-    assert capsys.readouterr().out.splitlines() == [
-        f"ERROR [tls] {proxy}: resources.dbProxy.requireTls: RDS Proxy must have requireTls: true",
-        f"infra check: FAILED (1 problem(s), pulumi-aws {schema.version})",
-    ]
+    assert only_error(stack_copy, schema, capsys) == (
+        f"ERROR [tls] {proxy}: resources.dbProxy.requireTls: RDS Proxy must have requireTls: true"
+    )
 
 
 def test_mistakes_in_several_families_are_listed_in_registry_order(stack_copy, schema, capsys):
@@ -81,12 +88,10 @@ def test_unparsable_yaml_fails(stack_copy, capsys):
 
 def test_a_config_problem_names_pulumi_yaml(stack_copy, schema, capsys):
     replace_once(stack_copy / "Pulumi.yaml", "type: integer\n    default: 512", 'type: integer\n    default: "lots"')
-    assert main(["--dir", str(stack_copy)]) == 1
     knob = at(stack_copy, "Pulumi.yaml", "  lambdaMemoryMb:")
-    assert capsys.readouterr().out.splitlines() == [
-        f"ERROR [config] {knob}: config.lambdaMemoryMb: default 'lots' is not of type integer",
-        f"infra check: FAILED (1 problem(s), pulumi-aws {schema.version})",
-    ]
+    assert only_error(stack_copy, schema, capsys) == (
+        f"ERROR [config] {knob}: config.lambdaMemoryMb: default 'lots' is not of type integer"
+    )
 
 
 def test_a_resource_defined_in_two_parts_fails_naming_both(stack_copy, capsys):
