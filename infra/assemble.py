@@ -106,7 +106,8 @@ def scan(text: str, name: str, project: bool) -> Source:
     allowed = SECTIONS if project else PART_SECTIONS
     current: list[str] | None = None  # lines of the block or section body being read
     section: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only \n (or \r\n) ends a line: str.splitlines() would also split at form feeds and U+2028.
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         where = f"{name}:{number}"
         if line[:1] not in ("", " ", "#"):
             match = TOP_KEY.match(line)

@@ -227,3 +227,11 @@ def test_run_as_pulumi_runs_it_in_another_directory_the_output_is_the_same(tmp_p
         for cwd in (infra_copy, elsewhere)
     ]
     assert runs[0] == runs[1] == assemble(infra_copy, ["program/a.yaml", "program/b.yaml"]).text.encode()
+
+
+def test_only_newlines_end_lines(tmp_path):
+    """A form feed inside a value is not a line break in YAML 1.2, so it must not start a new line here either."""
+    directory = project_dir(tmp_path, a="outputs:\r\n  note: a\x0cb\r\n  other: c\r\n")
+    program = assemble(directory, ["program/a.yaml"])
+    assert set(program.origins) == {("config", "region"), ("outputs", "note"), ("outputs", "other")}
+    assert "  note: a\x0cb\n  other: c\n" in program.text
