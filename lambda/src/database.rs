@@ -13,8 +13,9 @@ use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode
 use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector};
 use serde::Deserialize;
+use settings::{ExposeSecret, SecretString, SecretUrl};
 
-use crate::config::{DbAuth, DbSource, PoolSettings, Secret, TlsMode};
+use crate::config::{DbAuth, DbSource, PoolSettings, TlsMode};
 use crate::iam::{Clock, TokenError, TokenSource, TokenTarget};
 use crate::relay::{self, NoDelayRelay};
 use crate::tls::{self, ExtraCa};
@@ -38,26 +39,11 @@ pub enum DbSetupError {
 }
 
 /// What RDS and RDS Proxy keep in a database secret. Only `username` and `password` are required.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct DbSecret {
     pub username: String,
-    pub password: Secret,
+    pub password: SecretString,
     pub dbname: Option<String>,
-}
-
-impl std::fmt::Debug for DbSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbSecret")
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .finish()
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Secret::new)
-    }
 }
 
 /// The AWS side of a proxy login, made once per cold start: a Secrets Manager client in secret mode,
@@ -179,7 +165,7 @@ impl IamLogin {
             return Ok(());
         }
         let (token, at) = self.tokens.token().await?;
-        self.pool.set_connect_options(self.options.clone().password(token.expose()));
+        self.pool.set_connect_options(self.options.clone().password(token.expose_secret()));
         *self.issued.lock().unwrap_or_else(PoisonError::into_inner) = at;
         tracing::debug!("renewed the RDS auth token");
         Ok(())
@@ -229,7 +215,7 @@ async fn connect_at(
             let secret = fetch_secret(secrets, arn).await?;
             let options = options
                 .username(&secret.username)
-                .password(secret.password.expose())
+                .password(secret.password.expose_secret())
                 .database(name.as_deref().or(secret.dbname.as_deref()).unwrap_or("postgres"));
             Ok(Pool {
                 db: wrap(pg_pool(settings, relay.clone()).connect_lazy_with(options)),
@@ -244,8 +230,8 @@ async fn connect_at(
             let options = options.username(user).database(name.as_deref().unwrap_or("postgres"));
             // Signed now, so missing credentials fail the cold start rather than the first request.
             let (token, issued) = tokens.token().await?;
-            let pool =
-                pg_pool(settings, relay.clone()).connect_lazy_with(options.clone().password(token.expose()));
+            let pool = pg_pool(settings, relay.clone())
+                .connect_lazy_with(options.clone().password(token.expose_secret()));
             let iam = IamLogin { pool: pool.clone(), options, tokens, issued: Mutex::new(issued) };
             Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)), relay })
         }
@@ -254,14 +240,15 @@ async fn connect_at(
 
 /// A PostgreSQL URL gets the same pool as proxy mode (and the relay, when it may use TLS); any other URL
 /// (SQLite in tests) goes through SeaORM's own connect.
-async fn connect_url(url: &Secret, pool: &PoolSettings) -> Result<Pool, DbSetupError> {
-    if url.expose().starts_with("postgres:") || url.expose().starts_with("postgresql:") {
-        let options = PgConnectOptions::from_str(url.expose()).map_err(DbSetupError::Url)?;
+async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSetupError> {
+    let url = url.expose_secret();
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let options = PgConnectOptions::from_str(url).map_err(DbSetupError::Url)?;
         let (relay, options) = relay_if_wanted(options.disable_statement_logging())?;
         let db = wrap(pg_pool(pool, relay.clone()).connect_lazy_with(options));
         return Ok(Pool { db, iam: None, relay });
     }
-    let mut options = ConnectOptions::new(url.expose().to_owned());
+    let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(pool.max_connections)
         .min_connections(0)

@@ -15,7 +15,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use crate::config::Secret;
+use settings::SecretString;
 
 /// How long RDS accepts a token: 15 minutes, the most it allows. Only the login needs a valid token; a
 /// connection opened with it outlives it.
@@ -55,7 +55,7 @@ pub fn auth_token(
     target: &TokenTarget,
     credentials: &Credentials,
     time: SystemTime,
-) -> Result<Secret, TokenError> {
+) -> Result<SecretString, TokenError> {
     let failed = |e: &dyn std::error::Error| TokenError::Signing(e.to_string());
     let resource = format!("{}:{}/?Action=connect&DBUser={}", target.host, target.port, encode(&target.user));
     let url = format!("https://{resource}");
@@ -86,7 +86,7 @@ pub fn auth_token(
         token.push('=');
         token.push_str(&encode(&value));
     }
-    Ok(Secret::new(token))
+    Ok(SecretString::from(token))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, as SigV4 and botocore do.
@@ -137,7 +137,7 @@ impl TokenSource {
     ///
     /// # Errors
     /// When no credentials can be had, or signing fails.
-    pub async fn token(&self) -> Result<(Secret, SystemTime), TokenError> {
+    pub async fn token(&self) -> Result<(SecretString, SystemTime), TokenError> {
         let credentials = self.credentials.provide_credentials().await.map_err(|e| {
             let mut message = e.to_string();
             let mut source = e.source();
@@ -155,6 +155,8 @@ impl TokenSource {
 #[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used, reason = "tests")]
+    use settings::ExposeSecret;
+
     use super::*;
 
     const HOST: &str = "libris.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com";
@@ -193,7 +195,7 @@ mod tests {
             Credentials::new(ACCESS_KEY, SECRET_KEY, Some(SESSION_TOKEN.to_owned()), None, "test");
         let token = auth_token(&target("libris_app"), &credentials, signed_at()).unwrap();
         assert_eq!(
-            token.expose(),
+            token.expose_secret(),
             "libris.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com:5432/?Action=connect&DBUser=libris_app\
              &X-Amz-Algorithm=AWS4-HMAC-SHA256\
              &X-Amz-Credential=AKIDEXAMPLE%2F20240506%2Feu-west-1%2Frds-db%2Faws4_request\
@@ -208,7 +210,7 @@ mod tests {
         let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
         let token = auth_token(&target("app user@x"), &credentials, signed_at()).unwrap();
         assert_eq!(
-            token.expose(),
+            token.expose_secret(),
             "libris.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com:5432/?Action=connect&DBUser=app%20user%40x\
              &X-Amz-Algorithm=AWS4-HMAC-SHA256\
              &X-Amz-Credential=AKIDEXAMPLE%2F20240506%2Feu-west-1%2Frds-db%2Faws4_request\
@@ -227,7 +229,8 @@ mod tests {
         );
         let (token, at) = source.token().await.unwrap();
         assert_eq!(at, signed_at());
-        assert_eq!(token, auth_token(&target("app user@x"), &credentials, signed_at()).unwrap());
+        let expected = auth_token(&target("app user@x"), &credentials, signed_at()).unwrap();
+        assert_eq!(token.expose_secret(), expected.expose_secret());
         assert!(!format!("{source:?}").contains(SECRET_KEY));
     }
 }

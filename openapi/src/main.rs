@@ -9,6 +9,7 @@ use openapi::auth::Auth;
 use openapi::{AppState, Config, app, connect};
 use poem::Server;
 use poem::listener::TcpListener;
+use settings::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -28,7 +29,7 @@ async fn main() -> ExitCode {
 #[expect(clippy::print_stdout, reason = "the URL to open is the one thing a new user must see")]
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| format!("configuration error: {e}"))?;
-    let db = connect(config.database_url.expose())
+    let db = connect(config.database_url.expose_secret())
         .await
         .map_err(|e| format!("cannot open the database {:?}: {e}", config.database_url))?;
     Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;

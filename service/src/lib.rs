@@ -18,7 +18,7 @@ mod retry;
 pub mod reviews;
 
 pub use error::{ConflictCode, ServiceError};
-pub use policy::LoanPolicy;
+pub use policy::{LoanLimits, LoanPolicy, PolicyError};
 
 /// Result of every service operation.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

@@ -58,9 +58,8 @@ pub async fn check_out<C>(db: &C, policy: &LoanPolicy, request: CheckOut) -> Res
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let days = request.period_days.unwrap_or(i64::from(policy.default_period_days));
-    let period = LoanPeriod::parse(days, policy.max_period_days)?;
-    let max_active = policy.max_active_loans;
+    let period = policy.period(request.period_days)?;
+    let max_active = policy.max_active_loans();
     transaction(db, |txn| Box::pin(check_out_in(txn, max_active, period, request))).await
 }
 
@@ -176,14 +175,14 @@ pub async fn renew<C: ConnectionTrait + TransactionTrait>(
                     "an overdue loan cannot be renewed; return it",
                 ));
             }
-            if loan.renewals >= policy.max_renewals {
+            let max_renewals = policy.max_renewals();
+            if i64::from(loan.renewals) >= i64::from(max_renewals) {
                 return Err(conflict(
                     ConflictCode::RenewalLimitReached,
-                    &format!("the loan has been renewed the maximum of {} times", policy.max_renewals),
+                    &format!("the loan has been renewed the maximum of {max_renewals} times"),
                 ));
             }
-            let period = chrono::TimeDelta::days(i64::from(policy.default_period_days));
-            let (due_at, renewals) = (loan.due_at + period, loan.renewals + 1);
+            let (due_at, renewals) = (loan.due_at + policy.renewal(), loan.renewals + 1);
             let mut model: loan::ActiveModel = loan.into();
             model.due_at = Set(due_at);
             model.renewals = Set(renewals);

@@ -198,7 +198,8 @@ for user, port, region, at, token in json.load(sys.stdin):
                 "test",
             );
             let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(case[3].as_u64().unwrap());
-            lambda::iam::auth_token(&target, &keys, at).unwrap().expose().to_owned()
+            settings::ExposeSecret::expose_secret(&lambda::iam::auth_token(&target, &keys, at).unwrap())
+                .to_owned()
         })
         .collect();
     assert_eq!(ours, expected);
