@@ -7,8 +7,6 @@
 pub mod authors;
 pub mod books;
 pub mod borrowers;
-pub mod dataset;
-pub mod demo;
 pub mod domain;
 mod error;
 pub mod loans;

@@ -34,6 +34,18 @@ fn isbn_of_wrong_shape_is_rejected() {
 }
 
 #[test]
+fn a_computed_check_digit_makes_an_isbn_that_parses() {
+    assert_eq!(Isbn::with_check_digit("978044117271").unwrap().as_str(), "9780441172719");
+    for first_twelve in ["978000000000", "979123456789", "978999999999"] {
+        let made = Isbn::with_check_digit(first_twelve).unwrap();
+        assert_eq!(Isbn::parse(made.as_str()).unwrap(), made);
+    }
+    for bad in ["97804411727", "9780441172719", "97804411727x", "９７８０４４１１７２７１"] {
+        assert_eq!(field(Isbn::with_check_digit(bad)), "isbn", "{bad:?}");
+    }
+}
+
+#[test]
 fn titles_are_trimmed_and_bounded() {
     assert_eq!(Title::parse("  Dune ").unwrap().into_inner(), "Dune");
     assert_eq!(field(Title::parse("   ")), "title");

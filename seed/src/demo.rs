@@ -4,12 +4,11 @@
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, TransactionTrait};
-
-use crate::books::NewBook;
-use crate::borrowers::NewBorrower;
-use crate::loans::CheckOut;
-use crate::reviews::NewReview;
-use crate::{LoanPolicy, Result, authors, books, borrowers, loans, reviews};
+use service::books::NewBook;
+use service::borrowers::NewBorrower;
+use service::loans::CheckOut;
+use service::reviews::NewReview;
+use service::{LoanPolicy, Result, authors, books, borrowers, loans, reviews};
 
 /// Title, ISBN, publication date (year, month, day) and indexes into [`AUTHORS`].
 type DemoBook = (&'static str, &'static str, (i32, u32, u32), &'static [usize]);
@@ -45,7 +44,7 @@ const BORROWERS: [(&str, &str, &str); 3] = [
 ///
 /// # Errors
 /// Database failures; the demo data itself always satisfies the rules.
-pub async fn seed<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool> {
+pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool> {
     if authors::count(db).await? > 0 {
         return Ok(false);
     }
