@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use service::books::NewBook;
 use service::borrowers::NewBorrower;
+use service::domain::{AuthSubject, CalendarDate, Comment, Email, Isbn, PersonName, Rating, Title};
 use service::loans::CheckOut;
 use service::reviews::NewReview;
 use service::{LoanPolicy, Result, authors, books, borrowers, loans, reviews};
@@ -42,6 +43,9 @@ const BORROWERS: [(&str, &str, &str); 3] = [
 
 /// Fills an empty library with demo data. Returns whether anything was loaded.
 ///
+/// Every value is parsed into its domain type first, as the API does with a request, so a typo in the
+/// tables above fails the load instead of storing a value the API would refuse.
+///
 /// # Errors
 /// Database failures; the demo data itself always satisfies the rules.
 pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool> {
@@ -50,16 +54,18 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool>
     }
     let mut author_ids = Vec::new();
     for name in AUTHORS {
-        author_ids.push(authors::create(db, name).await?.id);
+        author_ids.push(authors::create(db, PersonName::parse(name)?).await?.id);
     }
     let mut book_ids = Vec::new();
     for (title, isbn, (y, m, d), by) in BOOKS {
         let book = books::create(
             db,
             NewBook {
-                title: title.to_owned(),
-                isbn: Some(isbn.to_owned()),
-                published_date: NaiveDate::from_ymd_opt(y, m, d),
+                title: Title::parse(title)?,
+                isbn: Some(Isbn::parse(isbn)?),
+                published_date: NaiveDate::from_ymd_opt(y, m, d)
+                    .map(|date| CalendarDate::parse("published_date", date))
+                    .transpose()?,
                 author_ids: by.iter().map(|i| author_ids[*i]).collect(),
             },
         )
@@ -68,8 +74,11 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool>
     }
     let mut borrower_ids = Vec::new();
     for (name, email, subject) in BORROWERS {
-        let new =
-            NewBorrower { name: name.to_owned(), email: email.to_owned(), subject: Some(subject.to_owned()) };
+        let new = NewBorrower {
+            name: PersonName::parse(name)?,
+            email: Email::parse(email)?,
+            subject: Some(AuthSubject::parse(subject)?),
+        };
         borrower_ids.push(borrowers::register(db, new).await?.id);
     }
     let policy = LoanPolicy::default();
@@ -86,8 +95,8 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool>
         NewReview {
             book_id: book_ids[0],
             borrower_id: borrower_ids[0],
-            rating: 5,
-            comment: Some("Spice, sand and politics.".to_owned()),
+            rating: Rating::parse(5)?,
+            comment: Comment::parse(Some("Spice, sand and politics."))?,
         },
     )
     .await?;

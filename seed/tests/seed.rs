@@ -6,6 +6,7 @@ use migration::testkit::TestDb;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use seed::dataset::{DatasetError, DatasetSize, generate};
 use service::books::NewBook;
+use service::domain::{Email, PersonName, Title};
 use service::loans::{self, CheckOut};
 use service::{LoanPolicy, books, borrowers};
 
@@ -46,12 +47,10 @@ async fn a_generated_library_has_the_sizes_asked_for_and_room_for_new_loans(db: 
     assert_eq!(books::get(&db.conn, 30).await.unwrap().book.isbn.map(|isbn| isbn.len()), Some(13));
 
     // A new check-out gets an id past the history's, not one a returned loan already has.
-    let book_id = books::create(&db.conn, NewBook { title: "Fresh".to_owned(), ..NewBook::default() })
-        .await
-        .unwrap()
-        .book
-        .id;
-    let borrower_id = borrowers::create(&db.conn, "New Reader", "new@example.org").await.unwrap().id;
+    let fresh = NewBook::titled(Title::parse("Fresh").unwrap());
+    let book_id = books::create(&db.conn, fresh).await.unwrap().book.id;
+    let (name, email) = (PersonName::parse("New Reader").unwrap(), Email::parse("new@example.org").unwrap());
+    let borrower_id = borrowers::create(&db.conn, name, email).await.unwrap().id;
     let request = CheckOut { book_id, borrower_id, period_days: None };
     let loan = loans::check_out(&db.conn, &LoanPolicy::default(), request).await.unwrap();
     assert_eq!(loan.id, 12 + 40 + 1);

@@ -4,7 +4,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use service::loans::{self as svc, CheckOut, LoanFilter};
+use service::loans::{self as svc, LoanFilter};
 
 use super::access::{Actor, Token};
 use super::{ApiResult, BasePath, LoanCreated, State, Tag, page};
@@ -27,13 +27,7 @@ impl LoansApi {
         body: Json<CheckOutRequest>,
     ) -> ApiResult<LoanCreated> {
         token.librarian()?;
-        let Json(input) = body;
-        let request = CheckOut {
-            book_id: input.book_id,
-            borrower_id: input.borrower_id,
-            period_days: input.period_days,
-        };
-        let loan = Loan::from(svc::check_out(&state.db, &state.policy, request).await?);
+        let loan = Loan::from(svc::check_out(&state.db, &state.policy, body.0.into()).await?);
         let location = base.location(&format!("/loans/{}", loan.id));
         Ok(LoanCreated::Created(Json(loan), location))
     }
