@@ -9,7 +9,7 @@ use service::{authors as svc, books};
 
 use super::access::Token;
 use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page, search};
-use crate::dto::{Author, AuthorInput, AuthorPage, BookPage};
+use crate::dto::{Author, AuthorPage, AuthorPatch, BookPage, NewAuthor};
 
 #[derive(Debug, Default)]
 pub struct AuthorsApi;
@@ -42,7 +42,7 @@ impl AuthorsApi {
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
-        body: Json<AuthorInput>,
+        body: Json<NewAuthor>,
     ) -> ApiResult<AuthorCreated> {
         token.librarian()?;
         let author = Author::from(svc::create(&state.db, body.0.try_into()?).await?);
@@ -65,7 +65,7 @@ impl AuthorsApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
-        body: Json<AuthorInput>,
+        body: Json<AuthorPatch>,
     ) -> ApiResult<Json<Author>> {
         token.librarian()?;
         Ok(Json(svc::rename(&state.db, id, body.0.try_into()?).await?.into()))

@@ -12,7 +12,7 @@ use service::reviews::{self as reviews_svc};
 use super::access::Token;
 use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page, search};
 use crate::dto::{
-    Author, AuthorIds, AuthorRef, Book, BookPage, BookPatch, NewBook, NewReview, Review, ReviewPage,
+    Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
 
 /// The books lists' filters, parsed: the dates, then the title.
@@ -154,7 +154,7 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
-        body: Json<AuthorIds>,
+        body: Json<BookAuthors>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
         let authors = svc::set_authors(&state.db, id, body.0.author_ids).await?;
@@ -172,7 +172,7 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
-        body: Json<AuthorRef>,
+        body: Json<NewBookAuthor>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
         let authors = svc::add_author(&state.db, id, body.0.author_id).await?;

@@ -8,7 +8,7 @@ use service::loans::{self as svc, LoanFilter};
 
 use super::access::{Actor, Token};
 use super::{ApiResult, BasePath, LoanCreated, State, Tag, page};
-use crate::dto::{CheckOutRequest, Loan, LoanPage};
+use crate::dto::{Loan, LoanPage, NewLoan};
 
 #[derive(Debug, Default)]
 pub struct LoansApi;
@@ -24,7 +24,7 @@ impl LoansApi {
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
-        body: Json<CheckOutRequest>,
+        body: Json<NewLoan>,
     ) -> ApiResult<LoanCreated> {
         token.librarian()?;
         let loan = Loan::from(svc::check_out(&state.db, &state.policy, body.0.into()).await?);

@@ -1,18 +1,21 @@
-//! The JSON shapes of the API: what it answers here, what it is sent in [`requests`]. Names here are the
-//! schema names client generators see: keep them stable.
+//! The JSON shapes of the API: what it answers here, what it is sent in `requests`. The names are the
+//! schema names client generators see, in one pattern: a resource is `X` (`Book`, `BookSummary`), a body
+//! that creates one `NewX` (`NewLoan`, `NewBookAuthor`), a partial update `XPatch`, a page `XPage`; the one
+//! body that is none of these says what it holds (`BookAuthors`, a book's whole author list). Keep them
+//! stable.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{author, borrower, loan, loan_history, review};
 use poem_openapi::Object;
 use poem_openapi::types::Example;
 
-use service::books::{BookDetail, BookSummary};
+use service::books::BookDetail;
 use service::page::Page;
 
 mod requests;
 pub use requests::{
-    AuthorIds, AuthorInput, AuthorRef, BookPatch, BorrowerPatch, CheckOutRequest, NewBook, NewBorrower,
-    NewReview, ReviewPatch,
+    AuthorPatch, BookAuthors, BookPatch, BorrowerPatch, NewAuthor, NewBook, NewBookAuthor, NewBorrower,
+    NewLoan, NewReview, ReviewPatch,
 };
 
 /// A person who wrote books.
@@ -75,8 +78,7 @@ impl From<BookDetail> for Book {
 
 /// A book as lists show it.
 #[derive(Clone, Debug, PartialEq, Object)]
-#[oai(rename = "BookSummary")]
-pub struct BookSummaryDto {
+pub struct BookSummary {
     pub id: i64,
     pub title: String,
     #[oai(nullable)]
@@ -87,8 +89,8 @@ pub struct BookSummaryDto {
     pub available: bool,
 }
 
-impl From<BookSummary> for BookSummaryDto {
-    fn from(s: BookSummary) -> Self {
+impl From<service::books::BookSummary> for BookSummary {
+    fn from(s: service::books::BookSummary) -> Self {
         Self {
             id: s.book.id,
             title: s.book.title,
@@ -231,7 +233,7 @@ macro_rules! page_object {
 }
 
 page_object!(
-    BookPage => BookSummaryDto,
+    BookPage => BookSummary,
     AuthorPage => Author,
     BorrowerPage => Borrower,
     LoanPage => Loan,

@@ -119,40 +119,53 @@ impl TryFrom<BookPatch> for BookChanges {
     }
 }
 
-/// The complete list of a book's authors.
+/// The complete list of a book's authors, replacing the ones it has.
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields)]
-pub struct AuthorIds {
+pub struct BookAuthors {
     pub author_ids: Vec<i64>,
 }
 
-/// One author to credit.
+/// One more author to credit on a book.
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields)]
-pub struct AuthorRef {
+pub struct NewBookAuthor {
     pub author_id: i64,
 }
 
-/// An author's name.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields, example)]
-pub struct AuthorInput {
-    pub name: Text,
+/// Declares the bodies that carry only an author's name (the one field an author has, so it is required
+/// in both): each parses into a `PersonName`.
+macro_rules! author_name_bodies {
+    ($($(#[doc = $doc:literal])* $body:ident),* $(,)?) => {$(
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, Object)]
+        #[oai(deny_unknown_fields, example)]
+        pub struct $body {
+            pub name: Text,
+        }
+
+        impl Example for $body {
+            fn example() -> Self {
+                Self { name: Text("Ursula K. Le Guin".to_owned()) }
+            }
+        }
+
+        impl TryFrom<$body> for PersonName {
+            type Error = ApiError;
+
+            fn try_from(body: $body) -> EdgeResult<Self> {
+                Ok(Self::parse(&body.name.0)?)
+            }
+        }
+    )*};
 }
 
-impl Example for AuthorInput {
-    fn example() -> Self {
-        Self { name: Text("Ursula K. Le Guin".to_owned()) }
-    }
-}
-
-impl TryFrom<AuthorInput> for PersonName {
-    type Error = ApiError;
-
-    fn try_from(body: AuthorInput) -> EdgeResult<Self> {
-        Ok(Self::parse(&body.name.0)?)
-    }
-}
+author_name_bodies!(
+    /// An author to add.
+    NewAuthor,
+    /// An author's new name.
+    AuthorPatch,
+);
 
 /// A new library member.
 #[derive(Clone, Debug, Object)]
@@ -213,7 +226,7 @@ impl TryFrom<BorrowerPatch> for BorrowerChanges {
 /// A check-out: which book, to whom, for how long (days; the library's default when absent).
 #[derive(Clone, Debug, Object)]
 #[oai(deny_unknown_fields, example)]
-pub struct CheckOutRequest {
+pub struct NewLoan {
     pub book_id: i64,
     pub borrower_id: i64,
     /// Absent or null: the library's default period.
@@ -221,15 +234,15 @@ pub struct CheckOutRequest {
     pub period_days: Option<i64>,
 }
 
-impl Example for CheckOutRequest {
+impl Example for NewLoan {
     fn example() -> Self {
         Self { book_id: 1, borrower_id: 1, period_days: Some(14) }
     }
 }
 
 /// The period stays a number: only the service, which holds the loan policy, knows its bounds.
-impl From<CheckOutRequest> for CheckOut {
-    fn from(body: CheckOutRequest) -> Self {
+impl From<NewLoan> for CheckOut {
+    fn from(body: NewLoan) -> Self {
         Self { book_id: body.book_id, borrower_id: body.borrower_id, period_days: body.period_days }
     }
 }
