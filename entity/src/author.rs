@@ -15,4 +15,4 @@ pub struct Model {
     pub books: HasMany<super::book::Entity>,
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

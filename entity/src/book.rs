@@ -27,4 +27,4 @@ pub struct Model {
     pub past_loans: HasMany<super::loan_history::Entity>,
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

@@ -25,4 +25,4 @@ pub struct Model {
     pub reviews: HasMany<super::review::Entity>,
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

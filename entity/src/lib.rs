@@ -1,7 +1,35 @@
 //! The Libris data model as SeaORM 2 entities (dense format), and nothing else.
 //!
 //! Each module mirrors one table created by the `migration` crate. Rules, queries and validation live in
-//! `service`; this crate must not grow behaviour, so that the schema can be read in one sitting.
+//! `service`; this crate must not grow behaviour, so that the schema can be read in one sitting. The one
+//! exception is bookkeeping every row of a table shares: `timestamped!` stamps `created_at` and
+//! `updated_at`, so no caller sets them by hand.
+
+/// `ActiveModelBehavior` for a table with `created_at` and `updated_at`: both are stamped on insert (unless
+/// the caller set them), `updated_at` again on every update.
+///
+/// `before_save` runs for `ActiveModel::insert`, `update` and `save`, not for `Entity::insert_many`: bulk
+/// loaders (the benchmarks' dataset) set both columns themselves.
+macro_rules! timestamped {
+    () => {
+        #[async_trait::async_trait]
+        impl ActiveModelBehavior for ActiveModel {
+            async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, DbErr>
+            where
+                C: ConnectionTrait,
+            {
+                let now = ChronoUtc::now();
+                if insert && self.created_at.is_not_set() {
+                    self.created_at = sea_orm::ActiveValue::Set(now);
+                }
+                if !insert || self.updated_at.is_not_set() {
+                    self.updated_at = sea_orm::ActiveValue::Set(now);
+                }
+                Ok(self)
+            }
+        }
+    };
+}
 
 pub mod author;
 pub mod book;

@@ -24,4 +24,4 @@ pub struct Model {
     pub borrower: BelongsTo<super::borrower::Entity>,
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

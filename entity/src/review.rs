@@ -26,4 +26,4 @@ pub struct Model {
     pub borrower: BelongsTo<super::borrower::Entity>,
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

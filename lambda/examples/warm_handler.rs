@@ -1,5 +1,5 @@
 //! Warm invocation latency of the handler itself, without the Runtime API's two HTTP exchanges per event
-//! (`scripts/bench-lambda`): the function's own configuration and `Service`, exactly as `bootstrap` builds
+//! (`scripts/bench-lambda`): the function's own configuration and `ApiFunction`, exactly as `bootstrap` builds
 //! them, given an HTTP API (v2) event as the runtime would hand it over (JSON text, deserialised per
 //! invocation like lambda_http does). `GET /health` touches no database; `GET /books/1` is one statement.
 //!
@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use lambda::config::LambdaConfig;
-use lambda::service::Service;
+use lambda::function::ApiFunction;
 
 type Failure = lambda_http::Error;
 
@@ -25,13 +25,13 @@ async fn main() -> Result<(), Failure> {
     let fixture: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(args.next().ok_or(usage)?)?)?;
     let invocations: usize = args.next().ok_or(usage)?.parse()?;
-    let service = Service::new(LambdaConfig::from_env()?).await?;
+    let function = ApiFunction::new(LambdaConfig::from_env()?).await?;
     for path in ["/health", "/books/1"] {
         let event = event_for(&fixture, path).to_string();
         let mut micros = Vec::with_capacity(invocations);
         for n in 0..invocations + 100 {
             let started = Instant::now();
-            let response = service.handle(lambda_http::request::from_str(&event)?).await?;
+            let response = function.handle(lambda_http::request::from_str(&event)?).await?;
             let elapsed = started.elapsed();
             if response.status() != 200 {
                 return Err(format!("GET {path}: {}", response.status()).into());

@@ -1,26 +1,16 @@
-//! The Lambda's configuration, from the environment, in one typed place. A bad or missing setting fails
-//! the cold start with one message naming the variable; secrets never reach `Debug` output.
+//! The Lambda's configuration, from the environment, in one typed place, read through the one reader
+//! (`settings::Env`). A bad or missing setting fails the cold start with one message naming the
+//! variable; secrets never reach `Debug` output.
 
-use std::fmt;
 use std::time::Duration;
 
 use openapi::AppSettings;
 use openapi::auth::{AuthMode, AuthSettings};
+use settings::{ConfigError, Env};
 
 mod proxy;
 pub use proxy::{DbAuth, DbSource, TlsMode};
-
-/// Why the configuration is unusable; always names the variable.
-#[derive(Debug, thiserror::Error)]
-#[error("{name}: {message}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub message: String,
-}
-
-fn error(name: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { name, message: message.into() }
-}
+pub use settings::SecretUrl;
 
 /// What this function does with its events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,28 +19,6 @@ pub enum Mode {
     Api,
     /// Apply pending migrations on each invocation and report what was applied.
     Migrate,
-}
-
-/// A value that must not be printed: a password, or a URL that may carry one.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
 }
 
 /// Pool settings; see [`PoolSettings::default`] for why the defaults suit Lambda.
@@ -97,43 +65,50 @@ impl LambdaConfig {
     /// # Errors
     /// The first missing or invalid variable.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
+    /// The same, from any lookup (tests use a map).
+    ///
     /// # Errors
     /// The first missing or invalid variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &'static str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let mode = match var("LIBRIS_LAMBDA_MODE").as_deref() {
+        Self::read(&Env::new(&lookup))
+    }
+
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let mode = match env.var("LIBRIS_LAMBDA_MODE").as_deref() {
             None | Some("api") => Mode::Api,
             Some("migrate") => Mode::Migrate,
             Some(other) => {
-                return Err(error("LIBRIS_LAMBDA_MODE", format!("{other:?} is not `api` or `migrate`")));
+                return Err(ConfigError::new(
+                    "LIBRIS_LAMBDA_MODE",
+                    format!("{other:?} is not `api` or `migrate`"),
+                ));
             }
         };
-        let database = match var("DATABASE_URL") {
-            Some(url) => DbSource::Url(Secret::new(url)),
-            None => proxy::proxy_source(&var)?,
+        let database = match env.var("DATABASE_URL") {
+            Some(url) => DbSource::Url(SecretUrl::new(url)),
+            None => proxy::proxy_source(env)?,
         };
         let defaults = PoolSettings::default();
         let pool = PoolSettings {
-            max_connections: number(&var, "DB_MAX_CONNECTIONS", defaults.max_connections)?,
-            connect_timeout: millis(&var, "DB_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?,
-            acquire_timeout: millis(&var, "DB_ACQUIRE_TIMEOUT_MS", defaults.acquire_timeout)?,
-            idle_timeout: seconds(&var, "DB_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
-            max_lifetime: seconds(&var, "DB_MAX_LIFETIME_SECS", defaults.max_lifetime)?,
+            max_connections: env.parsed("DB_MAX_CONNECTIONS", defaults.max_connections)?,
+            connect_timeout: env.millis("DB_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?,
+            acquire_timeout: env.millis("DB_ACQUIRE_TIMEOUT_MS", defaults.acquire_timeout)?,
+            idle_timeout: env.seconds("DB_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
+            max_lifetime: env.seconds("DB_MAX_LIFETIME_SECS", defaults.max_lifetime)?,
         };
         if pool.max_connections == 0 {
-            return Err(error("DB_MAX_CONNECTIONS", "must be at least 1"));
+            return Err(ConfigError::new("DB_MAX_CONNECTIONS", "must be at least 1"));
         }
         // The lending rules, limits and auth are the same settings the local server reads.
-        let shared = |e: openapi::config::ConfigError| ConfigError { name: e.name, message: e.message };
-        let app = AppSettings::from_lookup(&lookup).map_err(shared)?;
+        let app = AppSettings::read(env)?;
         let auth = match mode {
             Mode::Migrate => None,
-            Mode::Api => match AuthSettings::from_lookup(&lookup).map_err(shared)? {
+            Mode::Api => match AuthSettings::read(env)? {
                 AuthSettings { mode: AuthMode::Dev, .. } => {
-                    return Err(error(
+                    return Err(ConfigError::new(
                         "LIBRIS_AUTH",
                         "`dev` hands out librarian tokens to anyone and is for the local server only; \
                          use `jwt` with LIBRIS_AUTH_ISSUER and LIBRIS_AUTH_AUDIENCE",
@@ -144,32 +119,6 @@ impl LambdaConfig {
         };
         Ok(Self { mode, database, pool, app, auth })
     }
-}
-
-fn number<T: std::str::FromStr>(
-    var: &impl Fn(&'static str) -> Option<String>,
-    name: &'static str,
-    default: T,
-) -> Result<T, ConfigError> {
-    var(name).map_or(Ok(default), |raw| {
-        raw.parse().map_err(|_| error(name, format!("{raw:?} is not a valid number")))
-    })
-}
-
-fn millis(
-    var: &impl Fn(&'static str) -> Option<String>,
-    name: &'static str,
-    default: Duration,
-) -> Result<Duration, ConfigError> {
-    number(var, name, u64::try_from(default.as_millis()).unwrap_or(u64::MAX)).map(Duration::from_millis)
-}
-
-fn seconds(
-    var: &impl Fn(&'static str) -> Option<String>,
-    name: &'static str,
-    default: Duration,
-) -> Result<Duration, ConfigError> {
-    number(var, name, default.as_secs()).map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -237,6 +186,10 @@ mod tests {
             (vec![("DATABASE_URL", "postgres://x"), ("DB_MAX_CONNECTIONS", "0")], "DB_MAX_CONNECTIONS"),
             (vec![("DATABASE_URL", "postgres://x"), ("LIBRIS_LAMBDA_MODE", "batch")], "LIBRIS_LAMBDA_MODE"),
             (vec![("DATABASE_URL", "postgres://x"), ("LIBRIS_MAX_RENEWALS", "-")], "LIBRIS_MAX_RENEWALS"),
+            (
+                vec![("DATABASE_URL", "postgres://x"), ("LIBRIS_MAX_ACTIVE_LOANS", "0")],
+                "LIBRIS_MAX_ACTIVE_LOANS",
+            ),
         ] {
             assert_eq!(config(&pairs).unwrap_err().name, name, "{pairs:?}");
         }
@@ -245,6 +198,8 @@ mod tests {
     #[test]
     fn urls_and_secrets_never_print() {
         let config = config(&[("DATABASE_URL", "postgres://libris:hunter2@db/libris")]).unwrap();
-        assert!(!format!("{config:?}").contains("hunter2"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("@db/libris"), "the redacted URL still names the server: {shown}");
     }
 }

@@ -1,10 +1,12 @@
-//! The database pool, made once per cold start and kept across invocations.
+//! The database pool, made once per cold start and kept across invocations: how it is opened (a URL, or
+//! RDS Proxy over TLS through the relay) here; the two ways of logging in to the proxy in their own
+//! modules, `secret` (the RDS secret from Secrets Manager) and `iam_login` (IAM auth tokens).
 //!
 //! Lazy: no connection is opened until a request needs one, so a cold start with the database down still
 //! serves `/health`, and the first real query pays for the connection.
 
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -12,52 +14,38 @@ use aws_sdk_secretsmanager::Client as SecretsClient;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector};
-use serde::Deserialize;
+use settings::{ExposeSecret, SecretUrl};
 
-use crate::config::{DbAuth, DbSource, PoolSettings, Secret, TlsMode};
+use crate::config::{DbAuth, DbSource, PoolSettings, TlsMode};
 use crate::iam::{Clock, TokenError, TokenSource, TokenTarget};
 use crate::relay::{self, NoDelayRelay};
 use crate::tls::{self, ExtraCa};
 
+mod iam_login;
+mod secret;
+
+use iam_login::IamLogin;
+pub use iam_login::RENEW_AFTER;
+pub use secret::{DbSecret, SecretError, fetch_secret};
+
+/// Why the pool cannot be set up. Each cause is kept as the source, for the one cause-chain formatter
+/// (`openapi::CauseChain`) to print.
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
-    #[error("cannot read the database secret {arn}: {message}")]
-    Secret { arn: String, message: String },
-    #[error("IAM database authentication: {0}")]
+    #[error("cannot read the database secret {arn}")]
+    Secret {
+        arn: String,
+        #[source]
+        source: SecretError,
+    },
+    #[error("cannot log in with IAM database authentication")]
     Iam(#[from] TokenError),
-    #[error("cannot configure the database pool: {0}")]
+    #[error("cannot configure the database pool")]
     Pool(#[from] DbErr),
-    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    #[error("DATABASE_URL is not a valid PostgreSQL URL")]
     Url(#[source] sea_orm::sqlx::Error),
-    #[error("cannot start the database relay: {0}")]
+    #[error("cannot start the database relay")]
     Relay(#[source] std::io::Error),
-    #[error("the API needs LIBRIS_AUTH settings")]
-    NoAuth,
-    #[error("cannot set up token checking: {0}")]
-    Auth(String),
-}
-
-/// What RDS and RDS Proxy keep in a database secret. Only `username` and `password` are required.
-#[derive(Clone, Deserialize)]
-pub struct DbSecret {
-    pub username: String,
-    pub password: Secret,
-    pub dbname: Option<String>,
-}
-
-impl std::fmt::Debug for DbSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbSecret")
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .finish()
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Secret::new)
-    }
 }
 
 /// The AWS side of a proxy login, made once per cold start: a Secrets Manager client in secret mode,
@@ -137,55 +125,6 @@ impl Pool {
     }
 }
 
-/// A token older than this is replaced before an invocation's work. With [`crate::iam::TOKEN_LIFETIME`] at
-/// 15 minutes, any connection an invocation opens in its first 14 minutes logs in with a valid token;
-/// Lambda stops every invocation at 15. Renewing costs one HMAC chain and an options swap, so once a
-/// minute at most is nothing.
-pub const RENEW_AFTER: Duration = Duration::from_secs(60);
-
-/// Keeps an IAM-mode pool's password a valid token.
-///
-/// Why this way: sqlx 0.9 opens every pool connection from one stored `PgConnectOptions` (sqlx-core 0.9.0
-/// `pool/inner.rs`, `PoolInner::connect`, which clones them per attempt) and has no hook that runs
-/// *before* a connection is opened: `after_connect` runs after the login and `before_acquire` only on idle
-/// connections. A short `max_lifetime` does not help, since a new connection needs a new password, not an
-/// old one sooner. What sqlx has is `Pool::set_connect_options`, which replaces the options for every later
-/// connection and leaves open ones alone; so the token is renewed on the invocation path, before any
-/// connection can be opened. Rebuilding the pool instead (as the rotation path does after SQLSTATE 28P01)
-/// would drop the warm connection and pay a new TLS handshake every 15 minutes, and a background timer
-/// would not run while Lambda freezes the process, which is exactly when tokens go stale. The rotation
-/// path stays as the backstop: if the proxy still refuses a login, the pool is rebuilt with a new token.
-struct IamLogin {
-    pool: PgPool,
-    /// The connect options without a password.
-    options: PgConnectOptions,
-    tokens: TokenSource,
-    issued: Mutex<SystemTime>,
-}
-
-impl std::fmt::Debug for IamLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the options: they hold the token.
-        f.debug_struct("IamLogin").field("tokens", &self.tokens).finish_non_exhaustive()
-    }
-}
-
-impl IamLogin {
-    async fn renew_if_old(&self) -> Result<(), TokenError> {
-        let issued = *self.issued.lock().unwrap_or_else(PoisonError::into_inner);
-        // A clock that went backwards makes the age unknown: renew.
-        let age = self.tokens.now().duration_since(issued).unwrap_or(Duration::MAX);
-        if age < RENEW_AFTER {
-            return Ok(());
-        }
-        let (token, at) = self.tokens.token().await?;
-        self.pool.set_connect_options(self.options.clone().password(token.expose()));
-        *self.issued.lock().unwrap_or_else(PoisonError::into_inner) = at;
-        tracing::debug!("renewed the RDS auth token");
-        Ok(())
-    }
-}
-
 /// Opens (lazily) the pool described by the configuration, with the AWS configuration from the
 /// environment in proxy mode.
 ///
@@ -220,16 +159,12 @@ async fn connect_at(
     let (relay, options) = relay_if_wanted(proxy_options(host, port, tls, extra_ca.as_ref()))?;
     match auth {
         DbAuth::Secret { arn } => {
-            let Some(secrets) = &aws.secrets else {
-                return Err(DbSetupError::Secret {
-                    arn: arn.clone(),
-                    message: "no Secrets Manager client".to_owned(),
-                });
-            };
-            let secret = fetch_secret(secrets, arn).await?;
+            let failed = |source| DbSetupError::Secret { arn: arn.clone(), source };
+            let secrets = aws.secrets.as_ref().ok_or_else(|| failed(SecretError::NoClient))?;
+            let secret = fetch_secret(secrets, arn).await.map_err(failed)?;
             let options = options
                 .username(&secret.username)
-                .password(secret.password.expose())
+                .password(secret.password.expose_secret())
                 .database(name.as_deref().or(secret.dbname.as_deref()).unwrap_or("postgres"));
             Ok(Pool {
                 db: wrap(pg_pool(settings, relay.clone()).connect_lazy_with(options)),
@@ -244,9 +179,9 @@ async fn connect_at(
             let options = options.username(user).database(name.as_deref().unwrap_or("postgres"));
             // Signed now, so missing credentials fail the cold start rather than the first request.
             let (token, issued) = tokens.token().await?;
-            let pool =
-                pg_pool(settings, relay.clone()).connect_lazy_with(options.clone().password(token.expose()));
-            let iam = IamLogin { pool: pool.clone(), options, tokens, issued: Mutex::new(issued) };
+            let pool = pg_pool(settings, relay.clone())
+                .connect_lazy_with(options.clone().password(token.expose_secret()));
+            let iam = IamLogin::new(pool.clone(), options, tokens, issued);
             Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)), relay })
         }
     }
@@ -254,14 +189,15 @@ async fn connect_at(
 
 /// A PostgreSQL URL gets the same pool as proxy mode (and the relay, when it may use TLS); any other URL
 /// (SQLite in tests) goes through SeaORM's own connect.
-async fn connect_url(url: &Secret, pool: &PoolSettings) -> Result<Pool, DbSetupError> {
-    if url.expose().starts_with("postgres:") || url.expose().starts_with("postgresql:") {
-        let options = PgConnectOptions::from_str(url.expose()).map_err(DbSetupError::Url)?;
+async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSetupError> {
+    let url = url.expose_secret();
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let options = PgConnectOptions::from_str(url).map_err(DbSetupError::Url)?;
         let (relay, options) = relay_if_wanted(options.disable_statement_logging())?;
         let db = wrap(pg_pool(pool, relay.clone()).connect_lazy_with(options));
         return Ok(Pool { db, iam: None, relay });
     }
-    let mut options = ConnectOptions::new(url.expose().to_owned());
+    let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(pool.max_connections)
         .min_connections(0)
@@ -331,22 +267,6 @@ fn pg_pool(pool: &PoolSettings, relay: Option<Arc<NoDelayRelay>>) -> PgPoolOptio
 /// Classifies by SQLSTATE, never by message text.
 fn refused_for_credentials(error: &sea_orm::sqlx::Error) -> bool {
     error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "28P01" || code == "28000")
-}
-
-/// Reads the database secret: once per cold start, and again after a rotation.
-///
-/// # Errors
-/// When Secrets Manager cannot be reached, refuses, or the secret is not the RDS JSON shape.
-pub async fn fetch_secret(client: &SecretsClient, arn: &str) -> Result<DbSecret, DbSetupError> {
-    let failed = |message: String| DbSetupError::Secret { arn: arn.to_owned(), message };
-    let output = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| failed(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
-    let text = output.secret_string().ok_or_else(|| failed("the secret has no string value".to_owned()))?;
-    serde_json::from_str(text).map_err(|e| failed(format!("not an RDS database secret: {e}")))
 }
 
 #[cfg(test)]

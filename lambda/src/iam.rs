@@ -5,17 +5,17 @@
 //! Signed with the AWS SDK's `aws-sigv4`, never by hand, and checked byte for byte against botocore's
 //! `generate_db_auth_token` (the tests below).
 
-use std::error::Error as _;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use crate::config::Secret;
+use settings::SecretString;
 
 /// How long RDS accepts a token: 15 minutes, the most it allows. Only the login needs a valid token; a
 /// connection opened with it outlives it.
@@ -24,14 +24,16 @@ pub const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// The service name IAM database authentication signs for.
 const SIGNING_NAME: &str = "rds-db";
 
+/// Why no token can be signed, with the SDK's error as the source.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     #[error("no AWS credentials provider is configured (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, …)")]
     NoCredentialsProvider,
-    #[error("cannot get AWS credentials to sign the RDS auth token: {0}")]
-    Credentials(String),
-    #[error("cannot sign the RDS auth token: {0}")]
-    Signing(String),
+    #[error("cannot get AWS credentials to sign the RDS auth token")]
+    Credentials(#[source] CredentialsError),
+    /// `aws-sigv4` refused the inputs: its parameter builder and its signer have an error type each.
+    #[error("cannot sign the RDS auth token")]
+    Signing(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Where a token logs in, and as whom.
@@ -55,8 +57,8 @@ pub fn auth_token(
     target: &TokenTarget,
     credentials: &Credentials,
     time: SystemTime,
-) -> Result<Secret, TokenError> {
-    let failed = |e: &dyn std::error::Error| TokenError::Signing(e.to_string());
+) -> Result<SecretString, TokenError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| TokenError::Signing(e);
     let resource = format!("{}:{}/?Action=connect&DBUser={}", target.host, target.port, encode(&target.user));
     let url = format!("https://{resource}");
     let mut settings = SigningSettings::default();
@@ -70,12 +72,12 @@ pub fn auth_token(
         .time(time)
         .settings(settings)
         .build()
-        .map_err(|e| failed(&e))?
+        .map_err(|e| failed(e.into()))?
         .into();
     // The canonical request hashes an empty body, not `UNSIGNED-PAYLOAD`: botocore does so for RDS tokens.
     let request = SignableRequest::new("GET", url.as_str(), std::iter::empty(), SignableBody::Bytes(&[]))
-        .map_err(|e| failed(&e))?;
-    let (instructions, _signature) = sign(request, &params).map_err(|e| failed(&e))?.into_parts();
+        .map_err(|e| failed(e.into()))?;
+    let (instructions, _signature) = sign(request, &params).map_err(|e| failed(e.into()))?.into_parts();
     let (_headers, query) = instructions.into_parts();
     let (signature, rest): (Vec<_>, Vec<_>) =
         query.into_iter().partition(|(name, _)| *name == "X-Amz-Signature");
@@ -86,7 +88,7 @@ pub fn auth_token(
         token.push('=');
         token.push_str(&encode(&value));
     }
-    Ok(Secret::new(token))
+    Ok(SecretString::from(token))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, as SigV4 and botocore do.
@@ -137,16 +139,8 @@ impl TokenSource {
     ///
     /// # Errors
     /// When no credentials can be had, or signing fails.
-    pub async fn token(&self) -> Result<(Secret, SystemTime), TokenError> {
-        let credentials = self.credentials.provide_credentials().await.map_err(|e| {
-            let mut message = e.to_string();
-            let mut source = e.source();
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            TokenError::Credentials(message)
-        })?;
+    pub async fn token(&self) -> Result<(SecretString, SystemTime), TokenError> {
+        let credentials = self.credentials.provide_credentials().await.map_err(TokenError::Credentials)?;
         let now = self.now();
         Ok((auth_token(&self.target, &credentials, now)?, now))
     }
@@ -155,6 +149,8 @@ impl TokenSource {
 #[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used, reason = "tests")]
+    use settings::ExposeSecret;
+
     use super::*;
 
     const HOST: &str = "libris.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com";
@@ -193,7 +189,7 @@ mod tests {
             Credentials::new(ACCESS_KEY, SECRET_KEY, Some(SESSION_TOKEN.to_owned()), None, "test");
         let token = auth_token(&target("libris_app"), &credentials, signed_at()).unwrap();
         assert_eq!(
-            token.expose(),
+            token.expose_secret(),
             "libris.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com:5432/?Action=connect&DBUser=libris_app\
              &X-Amz-Algorithm=AWS4-HMAC-SHA256\
              &X-Amz-Credential=AKIDEXAMPLE%2F20240506%2Feu-west-1%2Frds-db%2Faws4_request\
@@ -208,7 +204,7 @@ mod tests {
         let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
         let token = auth_token(&target("app user@x"), &credentials, signed_at()).unwrap();
         assert_eq!(
-            token.expose(),
+            token.expose_secret(),
             "libris.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com:5432/?Action=connect&DBUser=app%20user%40x\
              &X-Amz-Algorithm=AWS4-HMAC-SHA256\
              &X-Amz-Credential=AKIDEXAMPLE%2F20240506%2Feu-west-1%2Frds-db%2Faws4_request\
@@ -227,7 +223,8 @@ mod tests {
         );
         let (token, at) = source.token().await.unwrap();
         assert_eq!(at, signed_at());
-        assert_eq!(token, auth_token(&target("app user@x"), &credentials, signed_at()).unwrap());
+        let expected = auth_token(&target("app user@x"), &credentials, signed_at()).unwrap();
+        assert_eq!(token.expose_secret(), expected.expose_secret());
         assert!(!format!("{source:?}").contains(SECRET_KEY));
     }
 }

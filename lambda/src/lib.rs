@@ -5,10 +5,10 @@
 pub mod adapter;
 pub mod config;
 pub mod database;
+pub mod function;
 pub mod iam;
 pub mod init_error;
 pub mod relay;
-pub mod service;
 pub mod tls;
 
 pub use config::{DbAuth, DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};

@@ -3,10 +3,11 @@
 
 use lambda::config::{LambdaConfig, Mode};
 use lambda::database;
+use lambda::function::ApiFunction;
 use lambda::init_error;
-use lambda::service::Service;
 use lambda_http::{Request, service_fn};
 use migration::{Migrator, MigratorTrait};
+use openapi::CauseChain;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -20,17 +21,19 @@ async fn main() -> Result<(), lambda_http::Error> {
     };
     match config.mode {
         Mode::Api => {
-            let service = match Service::new(config).await {
-                Ok(service) => service,
-                Err(error) => return fail_init("Runtime.DatabaseSetupError", &error.to_string()).await,
+            let function = match ApiFunction::new(config).await {
+                Ok(function) => function,
+                Err(error) => return fail_init(error.error_type(), &CauseChain(&error).to_string()).await,
             };
-            let service = &service;
-            lambda_http::run(service_fn(move |event: Request| service.handle(event))).await
+            let function = &function;
+            lambda_http::run(service_fn(move |event: Request| function.handle(event))).await
         }
         Mode::Migrate => {
             let pool = match database::connect(&config.database, &config.pool).await {
                 Ok(pool) => pool,
-                Err(error) => return fail_init("Runtime.DatabaseSetupError", &error.to_string()).await,
+                Err(error) => {
+                    return fail_init("Runtime.DatabaseSetupError", &CauseChain(&error).to_string()).await;
+                }
             };
             let pool = &pool;
             lambda_runtime::run(service_fn(

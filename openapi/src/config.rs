@@ -1,49 +1,18 @@
-//! The local server's configuration, from the environment, in one typed place.
+//! The local server's configuration and the app settings every host shares, read from the environment
+//! through the one reader (`settings::Env`).
 
-use std::fmt;
-use std::str::FromStr;
-
-use service::LoanPolicy;
+use service::{LoanLimits, LoanPolicy, PolicyError};
+use settings::{ConfigError, Env, SecretUrl};
 
 use crate::AppState;
 use crate::auth::AuthSettings;
-
-/// Why the configuration could not be read; always names the variable.
-#[derive(Debug, thiserror::Error)]
-#[error("{name}: {message}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub message: String,
-}
-
-/// A database URL, which may carry a password: `Debug` never shows it.
-#[derive(Clone)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.0.find("://"), self.0.rfind('@')) {
-            (Some(scheme), Some(at)) if at > scheme => {
-                write!(f, "{}://[redacted]{}", &self.0[..scheme], &self.0[at..])
-            }
-            _ => f.write_str(&self.0),
-        }
-    }
-}
 
 /// The local server's settings.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub host: String,
     pub port: u16,
-    pub database_url: DatabaseUrl,
+    pub database_url: SecretUrl,
     /// Load the demo library into an empty database at start-up.
     pub demo_data: bool,
     pub app: AppSettings,
@@ -62,68 +31,77 @@ pub struct AppSettings {
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://libris.db?mode=rwc";
 
+/// The lending rules' variables.
+const MAX_ACTIVE_LOANS: &str = "LIBRIS_MAX_ACTIVE_LOANS";
+const LOAN_PERIOD_DAYS: &str = "LIBRIS_LOAN_PERIOD_DAYS";
+const MAX_LOAN_PERIOD_DAYS: &str = "LIBRIS_MAX_LOAN_PERIOD_DAYS";
+const MAX_RENEWALS: &str = "LIBRIS_MAX_RENEWALS";
+
 impl Config {
-    /// Reads `HOST`, `PORT`, `DATABASE_URL`, `LIBRIS_DEMO_DATA`, `LIBRIS_MAX_ACTIVE_LOANS`,
-    /// `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_RENEWALS`, `LIBRIS_MAX_BODY_BYTES`,
-    /// and the `LIBRIS_AUTH*` settings ([`AuthSettings::from_lookup`]).
+    /// Reads `HOST`, `PORT`, `DATABASE_URL`, `LIBRIS_DEMO_DATA`, the app settings ([`AppSettings::read`])
+    /// and the `LIBRIS_AUTH*` settings ([`AuthSettings::read`]).
     ///
     /// # Errors
-    /// A variable that is set but cannot be parsed.
+    /// A variable that is missing or invalid, named.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
     /// The same, from any lookup (tests use a map).
     ///
     /// # Errors
-    /// A variable that is set but cannot be parsed.
+    /// A variable that is missing or invalid, named.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        Self::read(&Env::new(&lookup))
+    }
+
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
-            host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
-            port: parsed(&var, "PORT", 3000)?,
-            database_url: DatabaseUrl(var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())),
-            demo_data: parsed(&var, "LIBRIS_DEMO_DATA", true)?,
-            app: AppSettings::from_lookup(&lookup)?,
-            auth: AuthSettings::from_lookup(&lookup)?,
+            host: env.var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
+            port: env.parsed("PORT", 3000)?,
+            database_url: SecretUrl::new(
+                env.var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            ),
+            demo_data: env.parsed("LIBRIS_DEMO_DATA", true)?,
+            app: AppSettings::read(env)?,
+            auth: AuthSettings::read(env)?,
         })
     }
 }
 
 impl AppSettings {
     /// Reads `LIBRIS_MAX_ACTIVE_LOANS`, `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`,
-    /// `LIBRIS_MAX_RENEWALS`, `LIBRIS_MAX_BODY_BYTES`, `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`.
+    /// `LIBRIS_MAX_RENEWALS` (the loan policy, refused unless it is a usable one), `LIBRIS_MAX_BODY_BYTES`,
+    /// `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`.
     ///
     /// # Errors
-    /// A variable that is set but cannot be parsed.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let defaults = LoanPolicy::default();
-        let policy = LoanPolicy {
-            max_active_loans: parsed(&var, "LIBRIS_MAX_ACTIVE_LOANS", defaults.max_active_loans)?,
-            default_period_days: parsed(&var, "LIBRIS_LOAN_PERIOD_DAYS", defaults.default_period_days)?,
-            max_period_days: parsed(&var, "LIBRIS_MAX_LOAN_PERIOD_DAYS", defaults.max_period_days)?,
-            max_renewals: parsed(&var, "LIBRIS_MAX_RENEWALS", defaults.max_renewals)?,
+    /// A variable that is set but invalid, named.
+    pub fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let defaults = LoanLimits::default();
+        let limits = LoanLimits {
+            max_active_loans: env.parsed(MAX_ACTIVE_LOANS, defaults.max_active_loans)?,
+            default_period_days: env.parsed(LOAN_PERIOD_DAYS, defaults.default_period_days)?,
+            max_period_days: env.parsed(MAX_LOAN_PERIOD_DAYS, defaults.max_period_days)?,
+            max_renewals: env.parsed(MAX_RENEWALS, defaults.max_renewals)?,
         };
-        if policy.default_period_days == 0 || policy.default_period_days > policy.max_period_days {
-            return Err(ConfigError {
-                name: "LIBRIS_LOAN_PERIOD_DAYS",
-                message: format!(
-                    "must be from 1 to LIBRIS_MAX_LOAN_PERIOD_DAYS ({})",
-                    policy.max_period_days
-                ),
-            });
-        }
         Ok(Self {
-            policy,
-            max_body_bytes: parsed(&var, "LIBRIS_MAX_BODY_BYTES", AppState::DEFAULT_MAX_BODY_BYTES)?,
-            request_timeout: std::time::Duration::from_millis(parsed(
-                &var,
-                "LIBRIS_REQUEST_TIMEOUT_MS",
-                u64::try_from(AppState::DEFAULT_REQUEST_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
-            )?),
-            cors_origins: cors_origins(var("LIBRIS_CORS_ORIGINS"))?,
+            policy: LoanPolicy::new(limits).map_err(policy_error)?,
+            max_body_bytes: env.parsed("LIBRIS_MAX_BODY_BYTES", AppState::DEFAULT_MAX_BODY_BYTES)?,
+            request_timeout: env.millis("LIBRIS_REQUEST_TIMEOUT_MS", AppState::DEFAULT_REQUEST_TIMEOUT)?,
+            cors_origins: cors_origins(env.var("LIBRIS_CORS_ORIGINS"))?,
         })
+    }
+}
+
+/// The variable behind each way the limits can be unusable.
+fn policy_error(error: PolicyError) -> ConfigError {
+    match error {
+        PolicyError::NoActiveLoans => ConfigError::new(MAX_ACTIVE_LOANS, error.to_string()),
+        PolicyError::MaxPeriod => ConfigError::new(MAX_LOAN_PERIOD_DAYS, error.to_string()),
+        PolicyError::DefaultPeriod { max_period_days } => ConfigError::new(
+            LOAN_PERIOD_DAYS,
+            format!("must be from 1 to {MAX_LOAN_PERIOD_DAYS} ({max_period_days})"),
+        ),
     }
 }
 
@@ -136,28 +114,11 @@ fn cors_origins(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
         .iter()
         .find(|o| !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/'))
     {
-        Some(bad) => Err(ConfigError {
-            name: "LIBRIS_CORS_ORIGINS",
-            message: format!("{bad:?} is not an origin like https://app.example.org"),
-        }),
+        Some(bad) => Err(ConfigError::new(
+            "LIBRIS_CORS_ORIGINS",
+            format!("{bad:?} is not an origin like https://app.example.org"),
+        )),
         None => Ok(origins),
-    }
-}
-
-fn parsed<T: FromStr>(
-    var: &impl Fn(&'static str) -> Option<String>,
-    name: &'static str,
-    default: T,
-) -> Result<T, ConfigError>
-where
-    T::Err: fmt::Display,
-{
-    match var(name) {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|e: T::Err| ConfigError { name, message: format!("{raw:?} is invalid: {e}") }),
     }
 }
 
@@ -177,7 +138,7 @@ mod tests {
     fn defaults_serve_the_embedded_database_on_localhost() {
         let config = config(&[]).unwrap();
         assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 3000));
-        assert_eq!(config.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(settings::ExposeSecret::expose_secret(&config.database_url), DEFAULT_DATABASE_URL);
         assert!(config.demo_data);
         assert_eq!(config.app.policy, LoanPolicy::default());
     }
@@ -188,6 +149,20 @@ mod tests {
         assert_eq!(error.name, "PORT");
         assert_eq!(config(&[("LIBRIS_LOAN_PERIOD_DAYS", "90")]).unwrap_err().name, "LIBRIS_LOAN_PERIOD_DAYS");
         assert_eq!(config(&[("LIBRIS_CORS_ORIGINS", "*")]).unwrap_err().name, "LIBRIS_CORS_ORIGINS");
+    }
+
+    #[test]
+    fn a_loan_policy_that_refuses_every_check_out_is_a_configuration_error() {
+        let error = config(&[("LIBRIS_MAX_ACTIVE_LOANS", "0")]).unwrap_err();
+        assert_eq!(error.name, "LIBRIS_MAX_ACTIVE_LOANS", "{error}");
+        assert_eq!(
+            config(&[("LIBRIS_MAX_LOAN_PERIOD_DAYS", "0")]).unwrap_err().name,
+            "LIBRIS_MAX_LOAN_PERIOD_DAYS"
+        );
+        assert_eq!(config(&[("LIBRIS_LOAN_PERIOD_DAYS", "0")]).unwrap_err().name, "LIBRIS_LOAN_PERIOD_DAYS");
+        assert_eq!(config(&[("LIBRIS_MAX_RENEWALS", "-1")]).unwrap_err().name, "LIBRIS_MAX_RENEWALS");
+        let tight = config(&[("LIBRIS_MAX_ACTIVE_LOANS", " 1 "), ("LIBRIS_MAX_RENEWALS", "0")]).unwrap();
+        assert_eq!((tight.app.policy.max_active_loans(), tight.app.policy.max_renewals()), (1, 0));
     }
 
     #[test]

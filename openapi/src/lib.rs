@@ -24,6 +24,7 @@ use service::LoanPolicy;
 use crate::auth::Auth;
 
 pub use config::{AppSettings, Config};
+pub use problem::CauseChain;
 
 /// Everything an operation needs, shared by all requests.
 #[derive(Clone, Debug)]

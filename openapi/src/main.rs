@@ -9,6 +9,7 @@ use openapi::auth::Auth;
 use openapi::{AppState, Config, app, connect};
 use poem::Server;
 use poem::listener::TcpListener;
+use settings::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -28,11 +29,11 @@ async fn main() -> ExitCode {
 #[expect(clippy::print_stdout, reason = "the URL to open is the one thing a new user must see")]
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| format!("configuration error: {e}"))?;
-    let db = connect(config.database_url.expose())
+    let db = connect(config.database_url.expose_secret())
         .await
         .map_err(|e| format!("cannot open the database {:?}: {e}", config.database_url))?;
     Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;
-    if config.demo_data && service::demo::seed(&db).await.map_err(|e| format!("demo data failed: {e}"))? {
+    if config.demo_data && seed::demo::load(&db).await.map_err(|e| format!("demo data failed: {e}"))? {
         tracing::info!("loaded the demo library (set LIBRIS_DEMO_DATA=false to start empty)");
     }
     let auth = Auth::from_settings(&config.auth).map_err(|e| format!("authentication setup failed: {e}"))?;

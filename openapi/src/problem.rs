@@ -204,16 +204,28 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// An error and its sources on one line, outermost first: `cannot read the database secret …: Secrets
+/// Manager cannot be reached …: dispatch failure: …`. The one way Libris prints a cause chain: request
+/// failures in the log here, the Lambda's init errors and logs there. Errors keep their causes as
+/// `#[source]`, never in their own message, so each cause shows once.
+#[derive(Clone, Copy, Debug)]
+pub struct CauseChain<'a>(pub &'a (dyn std::error::Error + 'a));
+
+impl std::fmt::Display for CauseChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
 /// Writes an error and its sources to the log, one line, so 5xx causes are never lost.
 fn log_chain(error: &dyn std::error::Error) {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    tracing::error!(error = %chain, "request failed");
+    tracing::error!(error = %CauseChain(error), "request failed");
 }
 
 impl From<ServiceError> for ApiError {
@@ -294,7 +306,22 @@ pub fn problem_response(problem: &Problem) -> Response {
 mod tests {
     use poem_openapi::types::ToJSON;
 
-    use super::ConflictCode;
+    use super::{CauseChain, ConflictCode};
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("middle")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_chain_prints_every_source_once_outermost_first() {
+        let error = Outer(Middle(std::io::Error::other("root cause")));
+        assert_eq!(CauseChain(&error).to_string(), "outer: middle: root cause");
+        assert_eq!(CauseChain(&std::io::Error::other("alone")).to_string(), "alone");
+    }
 
     #[test]
     fn conflict_codes_in_the_spec_match_the_service_codes() {

@@ -1,6 +1,5 @@
 //! Authors: create, read, rename, delete (which detaches them from their books), list.
 
-use chrono::Utc;
 use entity::author;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
@@ -8,23 +7,16 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::domain::{PersonName, search_term};
+use crate::domain::{PersonName, SearchTerm};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::{Result, ServiceError};
 
 /// Adds an author.
 ///
 /// # Errors
-/// `Validation` on `name`.
-pub async fn create<C: ConnectionTrait>(db: &C, name: &str) -> Result<author::Model> {
-    let name = PersonName::parse(name)?.into_inner();
-    let now = Utc::now();
-    let model = author::ActiveModel {
-        name: Set(name),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
+/// Database failures only.
+pub async fn create<C: ConnectionTrait>(db: &C, name: PersonName) -> Result<author::Model> {
+    let model = author::ActiveModel { name: Set(name.into_inner()), ..Default::default() };
     Ok(model.insert(db).await?)
 }
 
@@ -37,12 +29,10 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<author::Model> {
 /// Renames an author.
 ///
 /// # Errors
-/// `NotFound`; `Validation` on `name`.
-pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: &str) -> Result<author::Model> {
-    let name = PersonName::parse(name)?.into_inner();
+/// `NotFound`.
+pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: PersonName) -> Result<author::Model> {
     let mut model: author::ActiveModel = get(db, id).await?.into();
-    model.name = Set(name);
-    model.updated_at = Set(Utc::now());
+    model.name = Set(name.into_inner());
     Ok(model.update(db).await?)
 }
 
@@ -64,14 +54,14 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<()> {
 /// `Validation` for an invalid cursor.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    name: Option<&str>,
+    name: Option<&SearchTerm>,
     page: &PageRequest,
 ) -> Result<Page<author::Model>> {
     let mut condition = Condition::all();
     if let Some(after) = page.after(ListKind::Authors)? {
         condition = condition.add(author::Column::Id.gt(after));
     }
-    if let Some(name) = search_term("name", name, PersonName::MAX_CHARS)? {
+    if let Some(name) = name {
         condition = condition.add(contains_ci((author::Entity, author::Column::Name), name));
     }
     let rows = author::Entity::find()
@@ -112,10 +102,10 @@ pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64> {
     Ok(author::Entity::find().count(db).await?)
 }
 
-/// `LOWER(column) LIKE '%needle%'` with wildcards in the needle escaped.
-pub(crate) fn contains_ci(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> Expr {
+/// `LOWER(column) LIKE '%term%'` with wildcards in the term escaped.
+pub(crate) fn contains_ci(column: impl sea_orm::sea_query::IntoColumnRef, term: &SearchTerm) -> Expr {
     let mut pattern = String::from("%");
-    for c in needle.to_lowercase().chars() {
+    for c in term.as_str().to_lowercase().chars() {
         if matches!(c, '%' | '_' | '!') {
             pattern.push('!');
         }

@@ -1,6 +1,6 @@
 //! The catalogue: books, their authors, and the "available books" list.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{author, book, book_author, loan};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -8,7 +8,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::domain::{Isbn, Title, calendar_date, search_term};
+use crate::domain::{CalendarDate, Isbn, SearchTerm, Title};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
@@ -18,30 +18,38 @@ mod detail;
 pub use detail::get;
 
 /// What a librarian supplies to add a book.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NewBook {
-    pub title: String,
-    pub isbn: Option<String>,
-    pub published_date: Option<NaiveDate>,
+    pub title: Title,
+    pub isbn: Option<Isbn>,
+    pub published_date: Option<CalendarDate>,
     pub author_ids: Vec<i64>,
+}
+
+impl NewBook {
+    /// A book with only a title: no ISBN, date or authors.
+    #[must_use]
+    pub fn titled(title: Title) -> Self {
+        Self { title, isbn: None, published_date: None, author_ids: Vec::new() }
+    }
 }
 
 /// A partial update: `None` leaves a field alone; `Some(None)` clears a nullable one.
 #[derive(Clone, Debug, Default)]
 pub struct BookChanges {
-    pub title: Option<String>,
-    pub isbn: Option<Option<String>>,
-    pub published_date: Option<Option<NaiveDate>>,
+    pub title: Option<Title>,
+    pub isbn: Option<Option<Isbn>>,
+    pub published_date: Option<Option<CalendarDate>>,
 }
 
 /// Filters of the books lists. Every field narrows the list; none given lists everything.
 #[derive(Clone, Debug, Default)]
 pub struct BookFilter {
     /// Case-insensitive substring of the title.
-    pub title: Option<String>,
+    pub title: Option<SearchTerm>,
     pub author_id: Option<i64>,
-    pub published_from: Option<NaiveDate>,
-    pub published_to: Option<NaiveDate>,
+    pub published_from: Option<CalendarDate>,
+    pub published_to: Option<CalendarDate>,
     /// `Some(true)`: only books not on loan; `Some(false)`: only books on loan.
     pub available: Option<bool>,
 }
@@ -83,21 +91,18 @@ fn isbn_conflict(error: sea_orm::DbErr) -> ServiceError {
 /// Adds a book (and its authors, atomically).
 ///
 /// # Errors
-/// `Validation` for a bad title, ISBN or unknown author id; `Conflict(isbn_taken)` for a duplicate ISBN.
+/// `Validation` on `author_ids` for an unknown author; `Conflict(isbn_taken)` for a duplicate ISBN.
 pub async fn create<C: ConnectionTrait + TransactionTrait>(db: &C, input: NewBook) -> Result<BookDetail> {
-    let title = Title::parse(&input.title)?.into_inner();
-    let isbn = input.isbn.as_deref().map(Isbn::parse).transpose()?.map(Isbn::into_inner);
-    let published_date = input.published_date.map(|d| calendar_date("published_date", d)).transpose()?;
+    let NewBook { title, isbn, published_date, author_ids } = input;
+    let (title, isbn) = (title.into_inner(), isbn.map(Isbn::into_inner));
+    let published_date = published_date.map(CalendarDate::get);
     let id = transaction(db, |txn| {
-        let (title, isbn, author_ids) = (title.clone(), isbn.clone(), input.author_ids.clone());
+        let (title, isbn, author_ids) = (title.clone(), isbn.clone(), author_ids.clone());
         Box::pin(async move {
-            let now = Utc::now();
             let book = book::ActiveModel {
                 title: Set(title),
                 isbn: Set(isbn),
                 published_date: Set(published_date),
-                created_at: Set(now),
-                updated_at: Set(now),
                 ..Default::default()
             }
             .insert(txn)
@@ -201,8 +206,8 @@ async fn list_as<C: ConnectionTrait>(
     page: &PageRequest,
 ) -> Result<Page<BookSummary>> {
     let after = page.after(kind)?;
-    let published_from = filter.published_from.map(|d| calendar_date("published_from", d)).transpose()?;
-    let published_to = filter.published_to.map(|d| calendar_date("published_to", d)).transpose()?;
+    let published_from = filter.published_from.map(CalendarDate::get);
+    let published_to = filter.published_to.map(CalendarDate::get);
     if let (Some(from), Some(to)) = (published_from, published_to)
         && from > to
     {
@@ -212,7 +217,7 @@ async fn list_as<C: ConnectionTrait>(
     if let Some(after) = after {
         condition = condition.add(book::Column::Id.gt(after));
     }
-    if let Some(title) = search_term("title", filter.title.as_deref(), Title::MAX_CHARS)? {
+    if let Some(title) = &filter.title {
         condition = condition.add(authors::contains_ci((book::Entity, book::Column::Title), title));
     }
     if let Some(author_id) = filter.author_id {
@@ -278,29 +283,22 @@ async fn summarise<C: ConnectionTrait>(db: &C, page: Page<book::Model>) -> Resul
 /// Changes some of a book's fields.
 ///
 /// # Errors
-/// `NotFound`, `Validation` for a bad value, `Conflict(isbn_taken)` for a duplicate ISBN.
+/// `NotFound`, `Conflict(isbn_taken)` for a duplicate ISBN.
 pub async fn update<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: i64,
     changes: BookChanges,
 ) -> Result<BookDetail> {
-    let title = changes.title.as_deref().map(Title::parse).transpose()?;
-    let isbn = match changes.isbn.as_ref() {
-        Some(Some(raw)) => Some(Some(Isbn::parse(raw)?.into_inner())),
-        Some(None) => Some(None),
-        None => None,
-    };
     let mut model: book::ActiveModel = find(db, id).await?.into();
-    if let Some(title) = title {
+    if let Some(title) = changes.title {
         model.title = Set(title.into_inner());
     }
-    if let Some(isbn) = isbn {
-        model.isbn = Set(isbn);
+    if let Some(isbn) = changes.isbn {
+        model.isbn = Set(isbn.map(Isbn::into_inner));
     }
     if let Some(published_date) = changes.published_date {
-        model.published_date = Set(published_date.map(|d| calendar_date("published_date", d)).transpose()?);
+        model.published_date = Set(published_date.map(CalendarDate::get));
     }
-    model.updated_at = Set(Utc::now());
     model.update(db).await.map_err(isbn_conflict)?;
     get(db, id).await
 }

@@ -1,6 +1,5 @@
 //! Borrowers: library members. E-mail addresses are unique, case-insensitively.
 
-use chrono::Utc;
 use entity::{borrower, loan};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
@@ -8,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::authors::contains_ci;
-use crate::domain::{AuthSubject, Email, PersonName, search_term};
+use crate::domain::{AuthSubject, Email, PersonName, SearchTerm};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
@@ -17,25 +16,25 @@ use crate::{ConflictCode, Result, ServiceError};
 /// A partial update of a borrower.
 #[derive(Clone, Debug, Default)]
 pub struct BorrowerChanges {
-    pub name: Option<String>,
-    pub email: Option<String>,
+    pub name: Option<PersonName>,
+    pub email: Option<Email>,
     /// `Some(None)` unlinks the borrower from their login.
-    pub subject: Option<Option<String>>,
+    pub subject: Option<Option<AuthSubject>>,
 }
 
 /// A new borrower; `subject` links them to their identity-provider account so they can act themselves.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NewBorrower {
-    pub name: String,
-    pub email: String,
-    pub subject: Option<String>,
+    pub name: PersonName,
+    pub email: Email,
+    pub subject: Option<AuthSubject>,
 }
 
 /// Filters of the borrowers list (case-insensitive substrings).
 #[derive(Clone, Debug, Default)]
 pub struct BorrowerFilter {
-    pub name: Option<String>,
-    pub email: Option<String>,
+    pub name: Option<SearchTerm>,
+    pub email: Option<SearchTerm>,
 }
 
 /// Which unique key a write broke: the e-mail address or the login subject. Which one is read from the
@@ -64,26 +63,21 @@ async fn unique_conflict<C: ConnectionTrait>(
 /// Registers a borrower who does not log in (the librarian acts for them).
 ///
 /// # Errors
-/// `Validation` on `name` or `email`; `Conflict(email_taken)`.
-pub async fn create<C: ConnectionTrait>(db: &C, name: &str, email: &str) -> Result<borrower::Model> {
-    register(db, NewBorrower { name: name.to_owned(), email: email.to_owned(), subject: None }).await
+/// `Conflict(email_taken)`.
+pub async fn create<C: ConnectionTrait>(db: &C, name: PersonName, email: Email) -> Result<borrower::Model> {
+    register(db, NewBorrower { name, email, subject: None }).await
 }
 
 /// Registers a borrower, optionally linked to their login.
 ///
 /// # Errors
-/// `Validation` on `name`, `email` or `subject`; `Conflict(email_taken | subject_taken)`.
+/// `Conflict(email_taken | subject_taken)`.
 pub async fn register<C: ConnectionTrait>(db: &C, new: NewBorrower) -> Result<borrower::Model> {
-    let name = PersonName::parse(&new.name)?.into_inner();
-    let email = Email::parse(&new.email)?.into_inner();
-    let subject = new.subject.as_deref().map(AuthSubject::parse).transpose()?.map(AuthSubject::into_inner);
-    let now = Utc::now();
+    let subject = new.subject.map(AuthSubject::into_inner);
     let model = borrower::ActiveModel {
-        name: Set(name),
-        email: Set(email),
+        name: Set(new.name.into_inner()),
+        email: Set(new.email.into_inner()),
         auth_subject: Set(subject.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     };
     match model.insert(db).await {
@@ -109,30 +103,23 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<borrower::Model>
 /// Changes a borrower's name, e-mail address or login link.
 ///
 /// # Errors
-/// `NotFound`; `Validation`; `Conflict(email_taken | subject_taken)`.
+/// `NotFound`; `Conflict(email_taken | subject_taken)`.
 pub async fn update<C: ConnectionTrait>(
     db: &C,
     id: i64,
     changes: BorrowerChanges,
 ) -> Result<borrower::Model> {
-    let name = changes.name.as_deref().map(PersonName::parse).transpose()?;
-    let email = changes.email.as_deref().map(Email::parse).transpose()?;
-    let subject = match changes.subject {
-        Some(Some(raw)) => Some(Some(AuthSubject::parse(&raw)?.into_inner())),
-        Some(None) => Some(None),
-        None => None,
-    };
+    let subject = changes.subject.map(|subject| subject.map(AuthSubject::into_inner));
     let mut model: borrower::ActiveModel = get(db, id).await?.into();
-    if let Some(name) = name {
+    if let Some(name) = changes.name {
         model.name = Set(name.into_inner());
     }
-    if let Some(email) = email {
+    if let Some(email) = changes.email {
         model.email = Set(email.into_inner());
     }
     if let Some(subject) = subject.clone() {
         model.auth_subject = Set(subject);
     }
-    model.updated_at = Set(Utc::now());
     match model.update(db).await {
         Ok(model) => Ok(model),
         Err(error) => Err(unique_conflict(db, error, Some(id), subject.flatten().as_deref()).await),
@@ -175,10 +162,10 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(after) = page.after(ListKind::Borrowers)? {
         condition = condition.add(borrower::Column::Id.gt(after));
     }
-    if let Some(name) = search_term("name", filter.name.as_deref(), PersonName::MAX_CHARS)? {
+    if let Some(name) = &filter.name {
         condition = condition.add(contains_ci((borrower::Entity, borrower::Column::Name), name));
     }
-    if let Some(email) = search_term("email", filter.email.as_deref(), Email::MAX_CHARS)? {
+    if let Some(email) = &filter.email {
         condition = condition.add(contains_ci((borrower::Entity, borrower::Column::Email), email));
     }
     let rows = borrower::Entity::find()

@@ -7,8 +7,6 @@
 pub mod authors;
 pub mod books;
 pub mod borrowers;
-pub mod dataset;
-pub mod demo;
 pub mod domain;
 mod error;
 pub mod loans;
@@ -18,7 +16,7 @@ mod retry;
 pub mod reviews;
 
 pub use error::{ConflictCode, ServiceError};
-pub use policy::LoanPolicy;
+pub use policy::{LoanLimits, LoanPolicy, PolicyError};
 
 /// Result of every service operation.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

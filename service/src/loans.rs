@@ -17,6 +17,10 @@ use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
 use crate::{ConflictCode, LoanPolicy, Result, ServiceError, borrowers};
 
+mod overdue;
+pub use overdue::is_overdue;
+use overdue::{in_time_at, overdue_at};
+
 /// A check-out request. `period_days` defaults to the policy's loan period.
 #[derive(Clone, Copy, Debug)]
 pub struct CheckOut {
@@ -58,9 +62,8 @@ pub async fn check_out<C>(db: &C, policy: &LoanPolicy, request: CheckOut) -> Res
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let days = request.period_days.unwrap_or(i64::from(policy.default_period_days));
-    let period = LoanPeriod::parse(days, policy.max_period_days)?;
-    let max_active = policy.max_active_loans;
+    let period = policy.period(request.period_days)?;
+    let max_active = policy.max_active_loans();
     transaction(db, |txn| Box::pin(check_out_in(txn, max_active, period, request))).await
 }
 
@@ -85,7 +88,7 @@ async fn check_out_in<C: ConnectionTrait>(
     }
     let now = Utc::now();
     let mine = loan::Entity::find().filter(loan::Column::BorrowerId.eq(borrower_id));
-    if mine.clone().filter(loan::Column::DueAt.lt(now)).count(txn).await? > 0 {
+    if mine.clone().filter(overdue_at(now)).count(txn).await? > 0 {
         return Err(conflict(
             ConflictCode::BorrowerHasOverdueLoans,
             "the borrower has an overdue loan; return it before borrowing again",
@@ -103,8 +106,6 @@ async fn check_out_in<C: ConnectionTrait>(
         borrowed_at: Set(now),
         due_at: Set(now + period.duration()),
         renewals: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     };
     loan.insert(txn).await.map_err(|error| match classify(&error) {
@@ -136,7 +137,7 @@ pub async fn return_loan<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64)
         Box::pin(async move {
             let loan = lock_loan(txn, id).await?;
             let now = Utc::now();
-            let late = now > loan.due_at;
+            let late = is_overdue(loan.due_at, now);
             let archived = loan_history::ActiveModel {
                 id: Set(loan.id),
                 book_id: Set(loan.book_id),
@@ -169,25 +170,23 @@ pub async fn renew<C: ConnectionTrait + TransactionTrait>(
     transaction(db, |txn| {
         Box::pin(async move {
             let loan = lock_loan(txn, id).await?;
-            let now = Utc::now();
-            if loan.due_at < now {
+            if is_overdue(loan.due_at, Utc::now()) {
                 return Err(conflict(
                     ConflictCode::LoanOverdue,
                     "an overdue loan cannot be renewed; return it",
                 ));
             }
-            if loan.renewals >= policy.max_renewals {
+            let max_renewals = policy.max_renewals();
+            if i64::from(loan.renewals) >= i64::from(max_renewals) {
                 return Err(conflict(
                     ConflictCode::RenewalLimitReached,
-                    &format!("the loan has been renewed the maximum of {} times", policy.max_renewals),
+                    &format!("the loan has been renewed the maximum of {max_renewals} times"),
                 ));
             }
-            let period = chrono::TimeDelta::days(i64::from(policy.default_period_days));
-            let (due_at, renewals) = (loan.due_at + period, loan.renewals + 1);
+            let (due_at, renewals) = (loan.due_at + policy.renewal(), loan.renewals + 1);
             let mut model: loan::ActiveModel = loan.into();
             model.due_at = Set(due_at);
             model.renewals = Set(renewals);
-            model.updated_at = Set(now);
             Ok(model.update(txn).await?)
         })
     })
@@ -220,8 +219,8 @@ pub async fn list<C: ConnectionTrait>(
         condition = condition.add(loan::Column::BookId.eq(book_id));
     }
     match filter.overdue {
-        Some(true) => condition = condition.add(loan::Column::DueAt.lt(Utc::now())),
-        Some(false) => condition = condition.add(loan::Column::DueAt.gte(Utc::now())),
+        Some(true) => condition = condition.add(overdue_at(Utc::now())),
+        Some(false) => condition = condition.add(in_time_at(Utc::now())),
         None => {}
     }
     let rows = loan::Entity::find()

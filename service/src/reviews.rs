@@ -17,45 +17,40 @@ use crate::{ConflictCode, Result, ServiceError, borrowers, loans};
 pub struct NewReview {
     pub book_id: i64,
     pub borrower_id: i64,
-    pub rating: i64,
-    pub comment: Option<String>,
+    pub rating: Rating,
+    pub comment: Comment,
 }
 
-/// A partial update: `comment: Some(None)` removes the comment.
+/// A partial update: `comment: Some(c)` replaces the comment, removing it when `c` is empty.
 #[derive(Clone, Debug, Default)]
 pub struct ReviewChanges {
-    pub rating: Option<i64>,
-    pub comment: Option<Option<String>>,
+    pub rating: Option<Rating>,
+    pub comment: Option<Comment>,
 }
 
 /// Records a review.
 ///
 /// # Errors
-/// `NotFound` for the book or borrower; `Validation` on `rating` or `comment`; `Conflict` with
-/// `not_borrowed` or `already_reviewed`.
+/// `NotFound` for the book or borrower; `Conflict` with `not_borrowed` or `already_reviewed`.
 pub async fn create<C: ConnectionTrait>(db: &C, input: NewReview) -> Result<review::Model> {
-    let rating = Rating::parse(input.rating)?;
-    let comment = Comment::parse(input.comment.as_deref())?;
-    book::Entity::find_by_id(input.book_id)
+    let NewReview { book_id, borrower_id, rating, comment } = input;
+    book::Entity::find_by_id(book_id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound { entity: "book", id: input.book_id })?;
-    borrowers::get(db, input.borrower_id).await?;
-    if !loans::has_borrowed(db, input.book_id, input.borrower_id).await? {
+        .ok_or(ServiceError::NotFound { entity: "book", id: book_id })?;
+    borrowers::get(db, borrower_id).await?;
+    if !loans::has_borrowed(db, book_id, borrower_id).await? {
         return Err(ServiceError::conflict(
             ConflictCode::NotBorrowed,
             "only a borrower of this book may review it",
         ));
     }
-    let now = Utc::now();
     let model = review::ActiveModel {
-        book_id: Set(input.book_id),
-        borrower_id: Set(input.borrower_id),
+        book_id: Set(book_id),
+        borrower_id: Set(borrower_id),
         rating: Set(rating.get()),
         comment: Set(comment.into_inner()),
-        reviewed_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
+        reviewed_at: Set(Utc::now()),
         ..Default::default()
     };
     model.insert(db).await.map_err(|error| match classify(&error) {
@@ -76,20 +71,16 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<review::Model> {
 /// Changes a review's rating or comment; the review date becomes now.
 ///
 /// # Errors
-/// `NotFound`; `Validation` on `rating` or `comment`.
+/// `NotFound`.
 pub async fn update<C: ConnectionTrait>(db: &C, id: i64, changes: ReviewChanges) -> Result<review::Model> {
-    let rating = changes.rating.map(Rating::parse).transpose()?;
-    let comment = changes.comment.as_ref().map(|c| Comment::parse(c.as_deref())).transpose()?;
     let mut model: review::ActiveModel = get(db, id).await?.into();
-    if let Some(rating) = rating {
+    if let Some(rating) = changes.rating {
         model.rating = Set(rating.get());
     }
-    if let Some(comment) = comment {
+    if let Some(comment) = changes.comment {
         model.comment = Set(comment.into_inner());
     }
-    let now = Utc::now();
-    model.reviewed_at = Set(now);
-    model.updated_at = Set(now);
+    model.reviewed_at = Set(Utc::now());
     Ok(model.update(db).await?)
 }
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveDate;
 use libris_client::types::{
-    AuthorInput, Book, BookSummary, CheckOutRequest, ConflictCode, NewBook, NewBorrower, NewReview, Problem,
+    Book, BookSummary, ConflictCode, NewAuthor, NewBook, NewBorrower, NewLoan, NewReview, Problem,
 };
 use libris_client::{ByteStream, Client, Error, ResponseValue, problem};
 
@@ -178,7 +178,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
         .step("createAuthor twice (201, Location)", async {
             let mut authors = Vec::new();
             for name in [format!("Ada Scenario {suffix}"), format!("Bob Scenario {suffix}")] {
-                let answer = client.create_author().body(AuthorInput { name: name.clone() }).send().await;
+                let answer = client.create_author().body(NewAuthor { name: name.clone() }).send().await;
                 let author = expect_created(answer, "createAuthor", |a| format!("/authors/{}", a.id)).await?;
                 eq(&author.name, &name, "author.name")?;
                 check(author.id > 0, || format!("author.id {}", author.id))?;
@@ -250,7 +250,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
         .step("checkOutBook to the first borrower (201)", async {
             let answer = client
                 .check_out_book()
-                .body(CheckOutRequest {
+                .body(NewLoan {
                     book_id: book.id,
                     borrower_id: borrowers[0].id,
                     period_days: Some(14),
@@ -277,7 +277,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
     r.step("checkOutBook to the second borrower: 409 problem, code book_on_loan", async {
         let answer = client
             .check_out_book()
-            .body(CheckOutRequest { book_id: book.id, borrower_id: borrowers[1].id, period_days: None })
+            .body(NewLoan { book_id: book.id, borrower_id: borrowers[1].id, period_days: None })
             .send()
             .await;
         let p = expect_problem(answer, 409, "second checkOutBook").await?;

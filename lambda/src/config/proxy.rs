@@ -1,7 +1,8 @@
 //! Where the database is and how to log in: `DATABASE_URL`, or RDS Proxy with the password from a
 //! Secrets Manager secret or an IAM auth token, over TLS that is checked against the RDS CAs.
 
-use super::{ConfigError, Secret, error, number};
+use settings::{ConfigError, Env, SecretUrl};
+
 use crate::tls::ExtraCa;
 
 /// How the connection to PostgreSQL is protected.
@@ -29,7 +30,7 @@ pub enum DbAuth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DbSource {
     /// `DATABASE_URL`: local runs and tests (any backend SeaORM supports).
-    Url(Secret),
+    Url(SecretUrl),
     /// Production: RDS Proxy at `DB_HOST`.
     Proxy {
         host: String,
@@ -42,57 +43,60 @@ pub enum DbSource {
     },
 }
 
-pub(super) fn proxy_source(var: &impl Fn(&'static str) -> Option<String>) -> Result<DbSource, ConfigError> {
-    let host = var("DB_HOST")
-        .ok_or_else(|| error("DB_HOST", "set DB_HOST (the RDS Proxy endpoint) or DATABASE_URL"))?;
-    let tls = match var("DB_TLS").as_deref() {
+pub(super) fn proxy_source(env: &Env<'_>) -> Result<DbSource, ConfigError> {
+    let host = env.required("DB_HOST", "set DB_HOST (the RDS Proxy endpoint) or DATABASE_URL")?;
+    let tls = match env.var("DB_TLS").as_deref() {
         None | Some("verify-full") => TlsMode::VerifyFull,
         Some("require") => TlsMode::Require,
         Some("disable") => TlsMode::Disable,
         Some(other) => {
-            return Err(error("DB_TLS", format!("{other:?} is not disable, require or verify-full")));
+            return Err(ConfigError::new(
+                "DB_TLS",
+                format!("{other:?} is not disable, require or verify-full"),
+            ));
         }
     };
-    let auth = match var("DB_IAM_AUTH").as_deref() {
-        None | Some("false") => secret_auth(var)?,
-        Some("true") => iam_auth(var, tls)?,
-        Some(other) => return Err(error("DB_IAM_AUTH", format!("{other:?} is not true or false"))),
+    let auth = match env.var("DB_IAM_AUTH").as_deref() {
+        None | Some("false") => secret_auth(env)?,
+        Some("true") => iam_auth(env, tls)?,
+        Some(other) => {
+            return Err(ConfigError::new("DB_IAM_AUTH", format!("{other:?} is not true or false")));
+        }
     };
-    let extra_ca = match var("DB_TLS_EXTRA_CA") {
+    let extra_ca = match env.var("DB_TLS_EXTRA_CA") {
         None => None,
         Some(_) if tls != TlsMode::VerifyFull => {
-            return Err(error("DB_TLS_EXTRA_CA", "is only used with DB_TLS=verify-full"));
+            return Err(ConfigError::new("DB_TLS_EXTRA_CA", "is only used with DB_TLS=verify-full"));
         }
-        Some(path) => Some(ExtraCa::read(&path).map_err(|message| error("DB_TLS_EXTRA_CA", message))?),
+        Some(path) => {
+            Some(ExtraCa::read(&path).map_err(|message| ConfigError::new("DB_TLS_EXTRA_CA", message))?)
+        }
     };
     Ok(DbSource::Proxy {
         host,
-        port: number(var, "DB_PORT", 5432)?,
-        name: var("DB_NAME"),
+        port: env.parsed("DB_PORT", 5432)?,
+        name: env.var("DB_NAME"),
         auth,
         tls,
         extra_ca,
     })
 }
 
-fn secret_auth(var: &impl Fn(&'static str) -> Option<String>) -> Result<DbAuth, ConfigError> {
-    let arn = var("DB_SECRET_ARN")
-        .ok_or_else(|| error("DB_SECRET_ARN", "required with DB_HOST unless DB_IAM_AUTH=true"))?;
+fn secret_auth(env: &Env<'_>) -> Result<DbAuth, ConfigError> {
+    let arn = env.required("DB_SECRET_ARN", "required with DB_HOST unless DB_IAM_AUTH=true")?;
     if !arn.starts_with("arn:") {
-        return Err(error("DB_SECRET_ARN", "must be a Secrets Manager ARN (arn:…)"));
+        return Err(ConfigError::new("DB_SECRET_ARN", "must be a Secrets Manager ARN (arn:…)"));
     }
     Ok(DbAuth::Secret { arn })
 }
 
-fn iam_auth(var: &impl Fn(&'static str) -> Option<String>, tls: TlsMode) -> Result<DbAuth, ConfigError> {
-    let user = var("DB_USER").ok_or_else(|| {
-        error("DB_USER", "required with DB_IAM_AUTH=true: the role the IAM token logs in as")
-    })?;
-    let region = var("AWS_REGION").ok_or_else(|| {
-        error("AWS_REGION", "required with DB_IAM_AUTH=true to sign the token (Lambda sets it)")
-    })?;
+fn iam_auth(env: &Env<'_>, tls: TlsMode) -> Result<DbAuth, ConfigError> {
+    let user =
+        env.required("DB_USER", "required with DB_IAM_AUTH=true: the role the IAM token logs in as")?;
+    let region =
+        env.required("AWS_REGION", "required with DB_IAM_AUTH=true to sign the token (Lambda sets it)")?;
     if tls == TlsMode::Disable {
-        return Err(error(
+        return Err(ConfigError::new(
             "DB_TLS",
             "cannot be disable with DB_IAM_AUTH=true: RDS takes IAM tokens only over TLS",
         ));
@@ -107,7 +111,8 @@ mod tests {
 
     fn source(pairs: &[(&str, &str)]) -> Result<DbSource, ConfigError> {
         let map: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
-        proxy_source(&|name: &'static str| map.get(name).map(|v| (*v).to_owned()))
+        let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
+        proxy_source(&Env::new(&lookup))
     }
 
     const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:libris-db-AbCdEf";

@@ -1,5 +1,6 @@
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::UNIX_EPOCH;
 
@@ -17,7 +18,7 @@ fn the_rds_secret_shape_parses_and_never_prints_its_password() {
         r#"{"username":"libris","password":"p@ss:w/rd","engine":"postgres","host":"h","port":5432,"dbname":"libris"}"#,
     )
     .unwrap();
-    assert_eq!((secret.username.as_str(), secret.password.expose()), ("libris", "p@ss:w/rd"));
+    assert_eq!((secret.username.as_str(), secret.password.expose_secret()), ("libris", "p@ss:w/rd"));
     assert!(!format!("{secret:?}").contains("p@ss"));
 }
 
@@ -99,13 +100,15 @@ async fn new_connections_log_in_with_the_token_renewed_once_it_is_a_minute_old()
             region: "eu-west-1".to_owned(),
         };
         let token = auth_token(&target, &credentials, UNIX_EPOCH + Duration::from_secs(renewed_at)).unwrap();
-        expected.push(("libris_app".to_owned(), token.expose().to_owned()));
+        expected.push(("libris_app".to_owned(), token.expose_secret().to_owned()));
     }
     assert_eq!(*logins.lock().unwrap(), expected);
 }
 
 fn url_source(port: u16) -> DbSource {
-    DbSource::Url(Secret::new(format!("postgres://libris_app:old@127.0.0.1:{port}/libris?sslmode=disable")))
+    DbSource::Url(SecretUrl::new(format!(
+        "postgres://libris_app:old@127.0.0.1:{port}/libris?sslmode=disable"
+    )))
 }
 
 #[tokio::test]

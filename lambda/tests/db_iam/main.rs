@@ -15,7 +15,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use lambda::config::LambdaConfig;
 use lambda::database::{self, Aws};
-use lambda::service::Service;
+use lambda::function::ApiFunction;
 use migration::testkit::{Backend, TestDb};
 use rustls::{CertificateError, Error as TlsError};
 use sea_orm::{ConnectionTrait, DbErr, RuntimeErr, Statement};
@@ -107,13 +107,14 @@ async fn verify_full_refuses_a_certificate_outside_the_public_roots_and_the_rds_
 async fn verify_full_trusts_an_extra_ca_and_still_checks_the_host_name() {
     let Some((db, cert_file)) = tls_server().await else { return };
     let config = config(&db, "localhost", &[("DB_TLS_EXTRA_CA", &cert_file)]);
-    let service = Service::with_aws(config, aws()).await.unwrap();
+    let function = ApiFunction::with_aws(config, aws()).await.unwrap();
     let path = format!("{}/tests/events/fixtures/http_v2_default.json", env!("CARGO_MANIFEST_DIR"));
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     event["rawQueryString"] = json!("limit=5");
-    let response = service.handle(lambda_http::request::from_str(&event.to_string()).unwrap()).await.unwrap();
+    let response =
+        function.handle(lambda_http::request::from_str(&event.to_string()).unwrap()).await.unwrap();
     assert_eq!(response.status(), 200, "{:?}", response.body());
-    let ssl: bool = service
+    let ssl: bool = function
         .db()
         .query_one_raw(Statement::from_string(
             sea_orm::DbBackend::Postgres,
@@ -198,7 +199,8 @@ for user, port, region, at, token in json.load(sys.stdin):
                 "test",
             );
             let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(case[3].as_u64().unwrap());
-            lambda::iam::auth_token(&target, &keys, at).unwrap().expose().to_owned()
+            settings::ExposeSecret::expose_secret(&lambda::iam::auth_token(&target, &keys, at).unwrap())
+                .to_owned()
         })
         .collect();
     assert_eq!(ours, expected);

@@ -49,7 +49,7 @@ fn content_type(response: &Response<Body>) -> &str {
 }
 
 async fn seed(db: &TestDb) {
-    service::demo::seed(&db.conn).await.unwrap();
+    seed::demo::load(&db.conn).await.unwrap();
 }
 
 migration::backend_tests!(

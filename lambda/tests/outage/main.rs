@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use lambda::config::{DbSource, PoolSettings, Secret};
+use lambda::config::{DbSource, PoolSettings, SecretUrl};
 use lambda::database;
 use migration::testkit::{Backend, TestDb};
 use openapi::auth::{Auth, RoleNames};
@@ -90,7 +90,7 @@ fn pool() -> PoolSettings {
 async fn an_outage_gives_fast_503s_and_the_process_recovers() {
     let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
     let switch = Switch::start("127.0.0.1:5432".to_owned()).await;
-    let source = DbSource::Url(Secret::new(through(&db.url, switch.port)));
+    let source = DbSource::Url(SecretUrl::new(through(&db.url, switch.port)));
     let conn = database::connect(&source, &pool()).await.unwrap().db().clone();
     let client = TestClient::new(app(AppState::new(conn, Auth::dev(RoleNames::default()).unwrap())));
     assert_eq!(status(&client, "/books").await.0, 200);
@@ -122,7 +122,7 @@ async fn a_cold_start_without_a_database_is_alive_but_not_ready() {
     let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
     let switch = Switch::start("127.0.0.1:5432".to_owned()).await;
     switch.down().await;
-    let source = DbSource::Url(Secret::new(through(&db.url, switch.port)));
+    let source = DbSource::Url(SecretUrl::new(through(&db.url, switch.port)));
     let conn = database::connect(&source, &pool())
         .await
         .expect("a lazy pool starts without its database")

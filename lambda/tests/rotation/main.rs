@@ -15,7 +15,7 @@ use std::time::Duration;
 use aws_sdk_secretsmanager::Client as Secrets;
 use lambda::config::{DbAuth, DbSource, LambdaConfig, Mode, PoolSettings, TlsMode};
 use lambda::database::Aws;
-use lambda::service::Service;
+use lambda::function::ApiFunction;
 use migration::testkit::{Backend, TestDb};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -65,14 +65,14 @@ fn secret(role: &str, password: &str) -> String {
 }
 
 /// A migrated database, a role that logs in with a password, moto holding that password as a secret, and
-/// the function's service reading it (two pool connections at most).
+/// the function reading it (two pool connections at most).
 struct Rig {
     db: TestDb,
     role: &'static str,
     _moto: Moto,
     secrets: Secrets,
     arn: String,
-    service: Arc<Service>,
+    function: Arc<ApiFunction>,
 }
 
 impl Rig {
@@ -134,8 +134,8 @@ impl Rig {
             .unwrap()
         };
         let aws = Aws { secrets: Some(secrets.clone()), credentials: None };
-        let service = Arc::new(Service::with_aws(config, aws).await.unwrap());
-        Some(Self { db, role, _moto: moto, secrets, arn, service })
+        let function = Arc::new(ApiFunction::with_aws(config, aws).await.unwrap());
+        Some(Self { db, role, _moto: moto, secrets, arn, function })
     }
 
     /// As Secrets Manager's single-user rotation does: a new secret version, then the role's password.
@@ -189,10 +189,10 @@ async fn rotating_the_secret_and_password_under_load_fails_no_request() {
     let Some(rig) = Rig::start("libris_rotation").await else { return };
     let (served, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let load = {
-        let (service, served, failed) = (rig.service.clone(), served.clone(), failed.clone());
+        let (function, served, failed) = (rig.function.clone(), served.clone(), failed.clone());
         tokio::spawn(async move {
             for _ in 0..400 {
-                let response = service.handle(event()).await.unwrap();
+                let response = function.handle(event()).await.unwrap();
                 if response.status() == 200 {
                     served.fetch_add(1, Ordering::SeqCst);
                 } else {
@@ -217,11 +217,11 @@ async fn rotating_the_secret_and_password_under_load_fails_no_request() {
 }
 
 /// The case the load test hits only now and then: every pooled connection is dead when the request
-/// comes, so the connection the service might check the password with is dead too.
+/// comes, so the connection the function might check the password with is dead too.
 #[tokio::test]
 async fn a_rotation_that_ended_every_pooled_connection_costs_no_request() {
     let Some(rig) = Rig::start("libris_rotation_cut").await else { return };
-    let pool = rig.service.db().get_postgres_connection_pool().clone();
+    let pool = rig.function.db().get_postgres_connection_pool().clone();
     let (first, second) = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
     drop((first, second));
     for _ in 0..100 {
@@ -235,6 +235,6 @@ async fn a_rotation_that_ended_every_pooled_connection_costs_no_request() {
     rig.rotate("rotation-1").await;
     rig.wait_for_no_backends().await;
 
-    let response = rig.service.handle(event()).await.unwrap();
+    let response = rig.function.handle(event()).await.unwrap();
     assert_eq!(response.status(), 200, "{:?}", response.body());
 }

@@ -4,11 +4,12 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use service::domain::SearchTerm;
 use service::{authors as svc, books};
 
 use super::access::Token;
-use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page};
-use crate::dto::{Author, AuthorInput, AuthorPage, BookPage};
+use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page, search};
+use crate::dto::{Author, AuthorPage, AuthorPatch, BookPage, NewAuthor};
 
 #[derive(Debug, Default)]
 pub struct AuthorsApi;
@@ -27,7 +28,9 @@ impl AuthorsApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<AuthorPage>> {
-        Ok(Json(svc::list(&state.db, name.as_deref(), &page(cursor, limit)?).await?.into()))
+        let page = page(cursor, limit)?;
+        let name = search(name, SearchTerm::name)?;
+        Ok(Json(svc::list(&state.db, name.as_ref(), &page).await?.into()))
     }
 
     /// Add an author
@@ -39,10 +42,10 @@ impl AuthorsApi {
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
-        body: Json<AuthorInput>,
+        body: Json<NewAuthor>,
     ) -> ApiResult<AuthorCreated> {
         token.librarian()?;
-        let author = Author::from(svc::create(&state.db, &body.0.name.0).await?);
+        let author = Author::from(svc::create(&state.db, body.0.try_into()?).await?);
         let location = base.location(&format!("/authors/{}", author.id));
         Ok(AuthorCreated::Created(Json(author), location))
     }
@@ -62,10 +65,10 @@ impl AuthorsApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
-        body: Json<AuthorInput>,
+        body: Json<AuthorPatch>,
     ) -> ApiResult<Json<Author>> {
         token.librarian()?;
-        Ok(Json(svc::rename(&state.db, id, &body.0.name.0).await?.into()))
+        Ok(Json(svc::rename(&state.db, id, body.0.try_into()?).await?.into()))
     }
 
     /// Delete an author

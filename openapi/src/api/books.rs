@@ -5,15 +5,32 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use service::books::{self as svc, BookChanges, BookFilter};
+use service::books::{self as svc, BookFilter};
+use service::domain::{CalendarDate, SearchTerm};
 use service::reviews::{self as reviews_svc};
 
 use super::access::Token;
-use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, maybe, page, present};
+use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page, search};
 use crate::dto::{
-    Author, AuthorIds, AuthorRef, Book, BookPage, BookPatch, NewBook, NewReview, Review, ReviewPage,
+    Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
-use crate::text::Text;
+
+/// The books lists' filters, parsed: the dates, then the title.
+fn book_filter(
+    title: Option<String>,
+    author_id: Option<i64>,
+    published_from: Option<NaiveDate>,
+    published_to: Option<NaiveDate>,
+    available: Option<bool>,
+) -> ApiResult<BookFilter> {
+    Ok(BookFilter {
+        published_from: published_from.map(|d| CalendarDate::parse("published_from", d)).transpose()?,
+        published_to: published_to.map(|d| CalendarDate::parse("published_to", d)).transpose()?,
+        title: search(title, SearchTerm::title)?,
+        author_id,
+        available,
+    })
+}
 
 #[derive(Debug, Default)]
 pub struct BooksApi;
@@ -43,8 +60,9 @@ impl BooksApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BookPage>> {
-        let filter = BookFilter { title, author_id, published_from, published_to, available };
-        Ok(Json(svc::list(&state.db, &filter, &page(cursor, limit)?).await?.into()))
+        let page = page(cursor, limit)?;
+        let filter = book_filter(title, author_id, published_from, published_to, available)?;
+        Ok(Json(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
     /// List available books
@@ -68,8 +86,9 @@ impl BooksApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BookPage>> {
-        let filter = BookFilter { title, author_id, published_from, published_to, available: None };
-        Ok(Json(svc::available(&state.db, &filter, &page(cursor, limit)?).await?.into()))
+        let page = page(cursor, limit)?;
+        let filter = book_filter(title, author_id, published_from, published_to, None)?;
+        Ok(Json(svc::available(&state.db, &filter, &page).await?.into()))
     }
 
     /// Add a book
@@ -84,14 +103,7 @@ impl BooksApi {
         body: Json<NewBook>,
     ) -> ApiResult<BookCreated> {
         token.librarian()?;
-        let Json(input) = body;
-        let input = svc::NewBook {
-            title: input.title.into_inner(),
-            isbn: input.isbn.map(Text::into_inner),
-            published_date: input.published_date,
-            author_ids: input.author_ids.unwrap_or_default(),
-        };
-        let book = Book::from(svc::create(&state.db, input).await?);
+        let book = Book::from(svc::create(&state.db, body.0.try_into()?).await?);
         let location = base.location(&format!("/books/{}", book.id));
         Ok(BookCreated::Created(Json(book), location))
     }
@@ -118,13 +130,7 @@ impl BooksApi {
         body: Json<BookPatch>,
     ) -> ApiResult<Json<Book>> {
         token.librarian()?;
-        let Json(patch) = body;
-        let changes = BookChanges {
-            title: present("title", patch.title, Text::into_inner)?,
-            isbn: maybe(patch.isbn, Text::into_inner),
-            published_date: maybe(patch.published_date, |date| date),
-        };
-        Ok(Json(svc::update(&state.db, id, changes).await?.into()))
+        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
     }
 
     /// Delete a book
@@ -148,7 +154,7 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
-        body: Json<AuthorIds>,
+        body: Json<BookAuthors>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
         let authors = svc::set_authors(&state.db, id, body.0.author_ids).await?;
@@ -166,7 +172,7 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
-        body: Json<AuthorRef>,
+        body: Json<NewBookAuthor>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
         let authors = svc::add_author(&state.db, id, body.0.author_id).await?;
@@ -218,13 +224,7 @@ impl BooksApi {
     ) -> ApiResult<ReviewCreated> {
         let Json(input) = body;
         token.actor(&state.db).await?.may_act_for(input.borrower_id, token.librarian_scope())?;
-        let input = reviews_svc::NewReview {
-            book_id: id,
-            borrower_id: input.borrower_id,
-            rating: input.rating,
-            comment: input.comment.map(Text::into_inner),
-        };
-        let review = Review::from(reviews_svc::create(&state.db, input).await?);
+        let review = Review::from(reviews_svc::create(&state.db, input.of_book(id)?).await?);
         let location = base.location(&format!("/reviews/{}", review.id));
         Ok(ReviewCreated::Created(Json(review), location))
     }

@@ -4,13 +4,13 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, OpenApi};
-use service::borrowers::{self as svc, BorrowerChanges, BorrowerFilter};
+use service::borrowers::{self as svc, BorrowerFilter};
+use service::domain::SearchTerm;
 use service::loans;
 
 use super::access::Token;
-use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, maybe, page, present};
+use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page, search};
 use crate::dto::{Borrower, BorrowerPage, BorrowerPatch, LoanPage, NewBorrower};
-use crate::text::Text;
 
 #[derive(Debug, Default)]
 pub struct BorrowersApi;
@@ -46,8 +46,12 @@ impl BorrowersApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BorrowerPage>> {
         token.librarian()?;
-        let filter = BorrowerFilter { name, email };
-        Ok(Json(svc::list(&state.db, &filter, &page(cursor, limit)?).await?.into()))
+        let page = page(cursor, limit)?;
+        let filter = BorrowerFilter {
+            name: search(name, SearchTerm::name)?,
+            email: search(email, SearchTerm::email)?,
+        };
+        Ok(Json(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
     /// Register a borrower
@@ -63,13 +67,7 @@ impl BorrowersApi {
         body: Json<NewBorrower>,
     ) -> ApiResult<BorrowerCreated> {
         token.librarian()?;
-        let Json(input) = body;
-        let new = svc::NewBorrower {
-            name: input.name.into_inner(),
-            email: input.email.into_inner(),
-            subject: input.subject.map(Text::into_inner),
-        };
-        let borrower = Borrower::from(svc::register(&state.db, new).await?);
+        let borrower = Borrower::from(svc::register(&state.db, body.0.try_into()?).await?);
         let location = base.location(&format!("/borrowers/{}", borrower.id));
         Ok(BorrowerCreated::Created(Json(borrower), location))
     }
@@ -95,13 +93,7 @@ impl BorrowersApi {
         body: Json<BorrowerPatch>,
     ) -> ApiResult<Json<Borrower>> {
         token.librarian()?;
-        let Json(patch) = body;
-        let changes = BorrowerChanges {
-            name: present("name", patch.name, Text::into_inner)?,
-            email: present("email", patch.email, Text::into_inner)?,
-            subject: maybe(patch.subject, Text::into_inner),
-        };
-        Ok(Json(svc::update(&state.db, id, changes).await?.into()))
+        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
     }
 
     /// Delete a borrower

@@ -4,11 +4,11 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use service::loans::{self as svc, CheckOut, LoanFilter};
+use service::loans::{self as svc, LoanFilter};
 
 use super::access::{Actor, Token};
 use super::{ApiResult, BasePath, LoanCreated, State, Tag, page};
-use crate::dto::{CheckOutRequest, Loan, LoanPage};
+use crate::dto::{Loan, LoanPage, NewLoan};
 
 #[derive(Debug, Default)]
 pub struct LoansApi;
@@ -24,16 +24,10 @@ impl LoansApi {
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
-        body: Json<CheckOutRequest>,
+        body: Json<NewLoan>,
     ) -> ApiResult<LoanCreated> {
         token.librarian()?;
-        let Json(input) = body;
-        let request = CheckOut {
-            book_id: input.book_id,
-            borrower_id: input.borrower_id,
-            period_days: input.period_days,
-        };
-        let loan = Loan::from(svc::check_out(&state.db, &state.policy, request).await?);
+        let loan = Loan::from(svc::check_out(&state.db, &state.policy, body.0.into()).await?);
         let location = base.location(&format!("/loans/{}", loan.id));
         Ok(LoanCreated::Created(Json(loan), location))
     }

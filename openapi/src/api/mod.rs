@@ -1,8 +1,9 @@
 //! The API's operations, one `#[OpenApi]` struct per resource, combined into one tuple.
 
 use poem::web::Data;
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Tags, payload::Json};
+use service::ServiceError;
+use service::domain::SearchTerm;
 use service::page::PageRequest;
 
 use crate::problem::ApiError;
@@ -57,26 +58,16 @@ impl BasePath {
     }
 }
 
-/// A nullable JSON field that may be absent (leave alone), `null` (clear) or a value (set).
-fn maybe<T, U>(value: MaybeUndefined<T>, into: impl FnOnce(T) -> U) -> Option<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(into(v))),
-    }
-}
-
-/// A field that may be absent but, not being nullable, never `null`.
-fn present<T, U>(field: &str, value: MaybeUndefined<T>, into: impl FnOnce(T) -> U) -> ApiResult<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Err(ApiError::malformed(format!("{field}: must not be null"))),
-        MaybeUndefined::Value(v) => Ok(Some(into(v))),
-    }
-}
-
 fn page(cursor: Option<String>, limit: Option<i64>) -> ApiResult<PageRequest> {
     Ok(PageRequest::new(cursor, limit)?)
+}
+
+/// A search filter from the query string, parsed by `kind` (e.g. [`SearchTerm::title`]); blank is none.
+fn search(
+    raw: Option<String>,
+    kind: fn(&str) -> Result<Option<SearchTerm>, ServiceError>,
+) -> ApiResult<Option<SearchTerm>> {
+    Ok(raw.as_deref().map(kind).transpose()?.flatten())
 }
 
 /// 204 with no body.

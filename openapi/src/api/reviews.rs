@@ -3,12 +3,11 @@
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use service::reviews::{self as svc, ReviewChanges};
+use service::reviews as svc;
 
 use super::access::{Actor, Token};
-use super::{ApiResult, Deleted, State, Tag, maybe, present};
+use super::{ApiResult, Deleted, State, Tag};
 use crate::dto::{Review, ReviewPatch};
-use crate::text::Text;
 
 #[derive(Debug, Default)]
 pub struct ReviewsApi;
@@ -33,12 +32,7 @@ impl ReviewsApi {
         body: Json<ReviewPatch>,
     ) -> ApiResult<Json<Review>> {
         authorise(&token, &state.db, id).await?;
-        let Json(patch) = body;
-        let changes = ReviewChanges {
-            rating: present("rating", patch.rating, |rating| rating)?,
-            comment: maybe(patch.comment, Text::into_inner),
-        };
-        Ok(Json(svc::update(&state.db, id, changes).await?.into()))
+        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
     }
 
     /// Delete a review

@@ -20,9 +20,9 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use self::settings::{AuthMode, AuthSettings, RoleNames};
 pub use dev::{DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_LIFETIME, DevIssuer, DevKeyError, DevRole};
 use keys::{Jwks, KeySource};
-pub use settings::{AuthMode, AuthSettings, RoleNames};
 
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;

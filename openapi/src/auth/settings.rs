@@ -1,6 +1,6 @@
 //! How tokens are checked, from the environment: `LIBRIS_AUTH` and its companions.
 
-use crate::config::ConfigError;
+use ::settings::{ConfigError, Env};
 
 /// The default names that grant the two roles. Scopes follow Cognito's resource-server form
 /// (`<identifier>/<scope>`); groups are Cognito user-pool groups (the `cognito:groups` claim).
@@ -53,19 +53,17 @@ impl AuthSettings {
     ///
     /// # Errors
     /// A missing or invalid setting, named.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let error = |name: &'static str, message: &str| ConfigError { name, message: message.to_owned() };
-        let required =
-            |name: &'static str| var(name).ok_or_else(|| error(name, "must be set when LIBRIS_AUTH=jwt"));
-        let mode = match var("LIBRIS_AUTH").as_deref() {
+    pub fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| env.required(name, "must be set when LIBRIS_AUTH=jwt");
+        let mode = match env.var("LIBRIS_AUTH").as_deref() {
             Some("jwt") => {
                 let issuer = required("LIBRIS_AUTH_ISSUER")?.trim_end_matches('/').to_owned();
                 let audience = required("LIBRIS_AUTH_AUDIENCE")?;
-                let jwks_url =
-                    var("LIBRIS_AUTH_JWKS_URL").unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+                let jwks_url = env
+                    .var("LIBRIS_AUTH_JWKS_URL")
+                    .unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
                 if !is_safe_url(&jwks_url) {
-                    return Err(error(
+                    return Err(ConfigError::new(
                         "LIBRIS_AUTH_JWKS_URL",
                         "must be an https:// URL (http:// only for a loopback address)",
                     ));
@@ -73,9 +71,9 @@ impl AuthSettings {
                 AuthMode::Jwt { issuer, audience, jwks_url }
             }
             Some("dev") => AuthMode::Dev,
-            Some(_) => return Err(error("LIBRIS_AUTH", "must be `jwt` or `dev`")),
+            Some(_) => return Err(ConfigError::new("LIBRIS_AUTH", "must be `jwt` or `dev`")),
             None => {
-                return Err(error(
+                return Err(ConfigError::new(
                     "LIBRIS_AUTH",
                     "not set: use `jwt` (with LIBRIS_AUTH_ISSUER and LIBRIS_AUTH_AUDIENCE) in production, \
                      or `dev` on your own machine (tokens from /auth/dev-token)",
@@ -84,10 +82,10 @@ impl AuthSettings {
         };
         let defaults = RoleNames::default();
         let roles = RoleNames {
-            librarian_scope: var("LIBRIS_AUTH_LIBRARIAN_SCOPE").unwrap_or(defaults.librarian_scope),
-            borrower_scope: var("LIBRIS_AUTH_BORROWER_SCOPE").unwrap_or(defaults.borrower_scope),
-            librarian_group: var("LIBRIS_AUTH_LIBRARIAN_GROUP").unwrap_or(defaults.librarian_group),
-            borrower_group: var("LIBRIS_AUTH_BORROWER_GROUP").unwrap_or(defaults.borrower_group),
+            librarian_scope: env.var("LIBRIS_AUTH_LIBRARIAN_SCOPE").unwrap_or(defaults.librarian_scope),
+            borrower_scope: env.var("LIBRIS_AUTH_BORROWER_SCOPE").unwrap_or(defaults.borrower_scope),
+            librarian_group: env.var("LIBRIS_AUTH_LIBRARIAN_GROUP").unwrap_or(defaults.librarian_group),
+            borrower_group: env.var("LIBRIS_AUTH_BORROWER_GROUP").unwrap_or(defaults.borrower_group),
         };
         Ok(Self { mode, roles })
     }
@@ -112,7 +110,8 @@ mod tests {
 
     fn settings(pairs: &[(&str, &str)]) -> Result<AuthSettings, ConfigError> {
         let map: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
-        AuthSettings::from_lookup(|name| map.get(name).map(|v| (*v).to_owned()))
+        let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
+        AuthSettings::read(&Env::new(&lookup))
     }
 
     #[test]

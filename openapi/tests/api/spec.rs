@@ -3,20 +3,21 @@
 use serde_json::Value;
 
 const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
-const REGENERATE: &str = "UPDATE_SPEC=1 cargo test -p openapi --test api spec";
+/// Accepts the spec the code describes now as the checked-in one (expectorate's switch).
+const ACCEPT: &str = "EXPECTORATE=overwrite cargo test -p openapi --test api spec";
 
+/// On a difference, expectorate prints the diff line by line and fails; the line before it says how to
+/// accept the new spec when the change is meant.
 #[test]
 fn the_checked_in_spec_matches_the_code() {
     let current = format!("{}\n", openapi::spec_json());
-    if std::env::var("UPDATE_SPEC").is_ok_and(|v| v == "1") {
-        std::fs::write(SNAPSHOT, &current).unwrap();
-        return;
+    let overwriting = std::env::var("EXPECTORATE").is_ok_and(|v| v == "overwrite");
+    if !overwriting && std::fs::read_to_string(SNAPSHOT).ok().as_deref() != Some(current.as_str()) {
+        eprintln!(
+            "openapi/openapi.json differs from the code (diff below); if the change is meant: {ACCEPT}"
+        );
     }
-    let checked_in = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
-    assert!(
-        checked_in == current,
-        "openapi/openapi.json is out of date with the code; regenerate it with `{REGENERATE}` and commit it"
-    );
+    expectorate::assert_contents(SNAPSHOT, &current);
 }
 
 fn spec() -> Value {

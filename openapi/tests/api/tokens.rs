@@ -299,7 +299,7 @@ async fn an_unreachable_issuer_is_a_503_not_a_401() {
 #[tokio::test]
 async fn dev_mode_hands_out_working_tokens_and_jwt_mode_has_no_such_route() {
     let db = TestDb::migrated(Backend::Sqlite).await.unwrap();
-    service::demo::seed(&db.conn).await.unwrap();
+    seed::demo::load(&db.conn).await.unwrap();
     let dev = TestClient::new(app(AppState::new(db.conn.clone(), Auth::dev(RoleNames::default()).unwrap())));
     let token_of = |reply: Reply| reply.ok(200)["access_token"].as_str().unwrap().to_owned();
     let librarian = token_of(Api::reply(dev.get("/auth/dev-token?role=librarian").send().await.0).await);

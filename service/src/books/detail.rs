@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::{BookDetail, CurrentLoan};
+use crate::loans::is_overdue;
 use crate::{Result, ServiceError};
 
 /// A book with its authors, current loan and review statistics, in one query whatever the book.
@@ -38,7 +39,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<BookDetail> {
     Ok(BookDetail {
         book,
         authors,
-        current_loan: due_at.map(|due_at| CurrentLoan { overdue: due_at < Utc::now(), due_at }),
+        current_loan: due_at.map(|due_at| CurrentLoan { overdue: is_overdue(due_at, Utc::now()), due_at }),
         review_count: count,
         average_rating: average(count, total),
     })

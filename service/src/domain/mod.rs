@@ -24,41 +24,80 @@ fn text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, Serv
     Ok(trimmed.to_owned())
 }
 
-/// A list filter's search text: trimmed, `None` when blank, refused when longer than the column it
-/// searches (it could never match, and a megabyte pattern is only load).
-///
-/// # Errors
-/// `Validation` on `field` when longer than `max_chars`.
-pub fn search_term<'a>(
-    field: &'static str,
-    raw: Option<&'a str>,
-    max_chars: usize,
-) -> Result<Option<&'a str>, ServiceError> {
-    match raw.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(term) if term.chars().count() > max_chars => {
-            Err(ServiceError::invalid(field, format!("must be at most {max_chars} characters")))
+/// A list filter's search text, trimmed. Refused when longer than the column it searches (it could never
+/// match, and a megabyte pattern is only load) or holding control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchTerm(String);
+
+impl SearchTerm {
+    /// `None` when blank: a blank filter filters nothing.
+    ///
+    /// # Errors
+    /// `Validation` on `field` when longer than `max_chars` or holding control characters.
+    pub fn parse(field: &'static str, raw: &str, max_chars: usize) -> Result<Option<Self>, ServiceError> {
+        let term = raw.trim();
+        if term.is_empty() {
+            return Ok(None);
         }
-        Some(term) if term.chars().any(char::is_control) => {
-            Err(ServiceError::invalid(field, "must not contain control characters"))
+        if term.chars().count() > max_chars {
+            return Err(ServiceError::invalid(field, format!("must be at most {max_chars} characters")));
         }
-        term => Ok(term),
+        if term.chars().any(char::is_control) {
+            return Err(ServiceError::invalid(field, "must not contain control characters"));
+        }
+        Ok(Some(Self(term.to_owned())))
+    }
+
+    /// A search in book titles (`title`).
+    ///
+    /// # Errors
+    /// As [`SearchTerm::parse`].
+    pub fn title(raw: &str) -> Result<Option<Self>, ServiceError> {
+        Self::parse("title", raw, Title::MAX_CHARS)
+    }
+
+    /// A search in names (`name`).
+    ///
+    /// # Errors
+    /// As [`SearchTerm::parse`].
+    pub fn name(raw: &str) -> Result<Option<Self>, ServiceError> {
+        Self::parse("name", raw, PersonName::MAX_CHARS)
+    }
+
+    /// A search in e-mail addresses (`email`).
+    ///
+    /// # Errors
+    /// As [`SearchTerm::parse`].
+    pub fn email(raw: &str) -> Result<Option<Self>, ServiceError> {
+        Self::parse("email", raw, Email::MAX_CHARS)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 /// A calendar date every backend stores and every client parses: years 1 to 9999 (RFC 3339's four digits;
 /// PostgreSQL refuses dates before 4714 BC, and chrono would also print five-digit years).
-///
-/// # Errors
-/// `Validation` on `field` outside years 1..=9999.
-pub fn calendar_date(
-    field: &'static str,
-    date: chrono::NaiveDate,
-) -> Result<chrono::NaiveDate, ServiceError> {
-    use chrono::Datelike;
-    if (1..=9999).contains(&date.year()) {
-        Ok(date)
-    } else {
-        Err(ServiceError::invalid(field, "must be a date between 0001-01-01 and 9999-12-31"))
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CalendarDate(chrono::NaiveDate);
+
+impl CalendarDate {
+    /// # Errors
+    /// `Validation` on `field` outside years 1..=9999.
+    pub fn parse(field: &'static str, date: chrono::NaiveDate) -> Result<Self, ServiceError> {
+        use chrono::Datelike;
+        if (1..=9999).contains(&date.year()) {
+            Ok(Self(date))
+        } else {
+            Err(ServiceError::invalid(field, "must be a date between 0001-01-01 and 9999-12-31"))
+        }
+    }
+
+    #[must_use]
+    pub fn get(self) -> chrono::NaiveDate {
+        self.0
     }
 }
 
@@ -187,8 +226,8 @@ impl Rating {
     }
 }
 
-/// A review's optional free text, at most 4,000 characters; blank means none.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A review's optional free text, at most 4,000 characters; blank means none (the default).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Comment(Option<String>);
 
 impl Comment {

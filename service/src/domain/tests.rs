@@ -34,6 +34,18 @@ fn isbn_of_wrong_shape_is_rejected() {
 }
 
 #[test]
+fn a_computed_check_digit_makes_an_isbn_that_parses() {
+    assert_eq!(Isbn::with_check_digit("978044117271").unwrap().as_str(), "9780441172719");
+    for first_twelve in ["978000000000", "979123456789", "978999999999"] {
+        let made = Isbn::with_check_digit(first_twelve).unwrap();
+        assert_eq!(Isbn::parse(made.as_str()).unwrap(), made);
+    }
+    for bad in ["97804411727", "9780441172719", "97804411727x", "９７８０４４１１７２７１"] {
+        assert_eq!(field(Isbn::with_check_digit(bad)), "isbn", "{bad:?}");
+    }
+}
+
+#[test]
 fn titles_are_trimmed_and_bounded() {
     assert_eq!(Title::parse("  Dune ").unwrap().into_inner(), "Dune");
     assert_eq!(field(Title::parse("   ")), "title");
@@ -108,23 +120,26 @@ fn page_limits_default_to_twenty_and_cap_at_one_hundred() {
 
 #[test]
 fn search_terms_are_trimmed_and_bounded() {
-    assert_eq!(search_term("title", Some("  dune "), 500).unwrap(), Some("dune"));
-    assert_eq!(search_term("title", Some("   "), 500).unwrap(), None);
-    assert_eq!(search_term("title", None, 500).unwrap(), None);
-    assert_eq!(field(search_term("title", Some(&"t".repeat(501)), 500)), "title");
+    let term = |raw: &str| SearchTerm::title(raw).map(|t| t.map(|t| t.as_str().to_owned()));
+    assert_eq!(term("  dune ").unwrap().as_deref(), Some("dune"));
+    assert_eq!(term("   ").unwrap(), None);
+    assert_eq!(field(SearchTerm::title(&"t".repeat(501))), "title");
+    assert!(SearchTerm::name(&"n".repeat(200)).is_ok());
+    assert_eq!(field(SearchTerm::name(&"n".repeat(201))), "name");
+    assert_eq!(field(SearchTerm::email(&"e".repeat(255))), "email");
 }
 
 #[test]
 fn search_terms_refuse_control_characters() {
-    assert_eq!(field(search_term("title", Some("du\0ne"), 500)), "title");
+    assert_eq!(field(SearchTerm::title("du\0ne")), "title");
 }
 
 #[test]
 fn dates_stay_within_four_digit_years() {
     let ok = chrono::NaiveDate::from_ymd_opt(1965, 8, 1).unwrap();
-    assert_eq!(calendar_date("published_date", ok).unwrap(), ok);
+    assert_eq!(CalendarDate::parse("published_date", ok).unwrap().get(), ok);
     for year in [-4713, 0, 10_000] {
         let date = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
-        assert_eq!(field(calendar_date("published_date", date)), "published_date");
+        assert_eq!(field(CalendarDate::parse("published_date", date)), "published_date");
     }
 }

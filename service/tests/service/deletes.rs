@@ -19,7 +19,7 @@ migration::backend_tests!(
 async fn lend_and_review(db: &TestDb, book_id: i64, borrower_id: i64) -> i64 {
     let request = CheckOut { book_id, borrower_id, period_days: None };
     let loan = loans::check_out(&db.conn, &LoanPolicy::default(), request).await.unwrap();
-    let review = NewReview { book_id, borrower_id, rating: 4, comment: None };
+    let review = NewReview { book_id, borrower_id, rating: rating(4), comment: Default::default() };
     reviews::create(&db.conn, review).await.unwrap();
     loan.id
 }

@@ -1,6 +1,5 @@
 //! Keyset pagination and the filters of every list.
 
-use chrono::NaiveDate;
 use migration::testkit::TestDb;
 use service::books::{BookFilter, NewBook};
 use service::borrowers::BorrowerFilter;
@@ -96,11 +95,10 @@ async fn a_cursor_only_works_for_its_own_list(db: TestDb) {
 
 async fn books_filter_by_title_author_date_and_availability(db: TestDb) {
     let gaiman = author(&db.conn, "Neil Gaiman").await;
-    let dated = |title: &str, year: i32, authors: Vec<i64>| NewBook {
-        title: title.to_owned(),
-        published_date: NaiveDate::from_ymd_opt(year, 1, 1),
+    let dated = |book_title: &str, year: i32, authors: Vec<i64>| NewBook {
+        published_date: Some(date(year, 1, 1)),
         author_ids: authors,
-        ..NewBook::default()
+        ..NewBook::titled(title(book_title))
     };
     let gods = books::create(&db.conn, dated("American Gods", 2001, vec![gaiman])).await.unwrap().book.id;
     let omens = books::create(&db.conn, dated("Good Omens", 1990, vec![gaiman])).await.unwrap().book.id;
@@ -122,17 +120,17 @@ async fn books_filter_by_title_author_date_and_availability(db: TestDb) {
             page.items.iter().map(|s| s.book.id).collect::<Vec<_>>()
         }
     };
-    assert_eq!(ids(BookFilter { title: Some("gods".into()), ..Default::default() }).await, [gods, undated]);
+    assert_eq!(ids(BookFilter { title: Some(term("gods")), ..Default::default() }).await, [gods, undated]);
     assert_eq!(
-        ids(BookFilter { title: Some("50%".into()), ..Default::default() }).await,
+        ids(BookFilter { title: Some(term("50%")), ..Default::default() }).await,
         [sale],
         "% is literal"
     );
-    assert_eq!(ids(BookFilter { title: Some("_".into()), ..Default::default() }).await, Vec::<i64>::new());
+    assert_eq!(ids(BookFilter { title: Some(term("_")), ..Default::default() }).await, Vec::<i64>::new());
     assert_eq!(ids(BookFilter { author_id: Some(gaiman), ..Default::default() }).await, [gods, omens]);
     let range = BookFilter {
-        published_from: NaiveDate::from_ymd_opt(1995, 1, 1),
-        published_to: NaiveDate::from_ymd_opt(2005, 12, 31),
+        published_from: Some(date(1995, 1, 1)),
+        published_to: Some(date(2005, 12, 31)),
         ..Default::default()
     };
     assert_eq!(ids(range).await, [gods]);
@@ -145,8 +143,8 @@ async fn books_filter_by_title_author_date_and_availability(db: TestDb) {
     assert!(!omens_summary.available);
     assert_eq!(omens_summary.authors.iter().map(|a| a.id).collect::<Vec<_>>(), [gaiman]);
     let backwards = BookFilter {
-        published_from: NaiveDate::from_ymd_opt(2005, 1, 1),
-        published_to: NaiveDate::from_ymd_opt(1995, 1, 1),
+        published_from: Some(date(2005, 1, 1)),
+        published_to: Some(date(1995, 1, 1)),
         ..Default::default()
     };
     assert_invalid(books::list(&db.conn, &backwards, &PageRequest::default()).await, "published_from");
@@ -193,11 +191,11 @@ async fn available_books_are_an_anti_join_that_keeps_the_cursor_in_the_subquery(
 }
 
 async fn borrowers_and_authors_filter_by_name_and_email(db: TestDb) {
-    borrowers::create(&db.conn, "Ada Lovelace", "ada@example.org").await.unwrap();
-    let grace = borrowers::create(&db.conn, "Grace Hopper", "grace@navy.example").await.unwrap();
+    borrowers::create(&db.conn, name("Ada Lovelace"), email("ada@example.org")).await.unwrap();
+    let grace = borrowers::create(&db.conn, name("Grace Hopper"), email("grace@navy.example")).await.unwrap();
     let by = |name: Option<&str>, email: Option<&str>| BorrowerFilter {
-        name: name.map(str::to_owned),
-        email: email.map(str::to_owned),
+        name: name.map(term),
+        email: email.map(term),
     };
     let found = borrowers::list(&db.conn, &by(Some("HOPP"), None), &PageRequest::default()).await.unwrap();
     assert_eq!(found.items, vec![grace.clone()]);
@@ -207,7 +205,7 @@ async fn borrowers_and_authors_filter_by_name_and_email(db: TestDb) {
         borrowers::list(&db.conn, &by(Some("ada"), Some("navy")), &PageRequest::default()).await.unwrap();
     assert!(none.items.is_empty());
     author(&db.conn, "Terry Pratchett").await;
-    let pratchett = authors::list(&db.conn, Some("pratch"), &PageRequest::default()).await.unwrap();
+    let pratchett = authors::list(&db.conn, Some(&term("pratch")), &PageRequest::default()).await.unwrap();
     assert_eq!(pratchett.items.len(), 1);
 }
 

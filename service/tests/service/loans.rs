@@ -4,7 +4,7 @@ use chrono::{TimeDelta, Utc};
 use migration::testkit::TestDb;
 use service::loans::{self, CheckOut};
 use service::page::PageRequest;
-use service::{ConflictCode, LoanPolicy};
+use service::{ConflictCode, LoanLimits, LoanPolicy};
 
 use crate::support::*;
 
@@ -51,7 +51,7 @@ async fn a_book_on_loan_cannot_be_checked_out_again(db: TestDb) {
 }
 
 async fn the_active_loan_limit_is_enforced(db: TestDb) {
-    let policy = LoanPolicy { max_active_loans: 2, ..LoanPolicy::default() };
+    let policy = LoanPolicy::new(LoanLimits { max_active_loans: 2, ..LoanLimits::default() }).unwrap();
     let reader = borrower(&db.conn, 1).await;
     let mut loan_ids = Vec::new();
     for n in 0..2 {
@@ -127,7 +127,7 @@ async fn a_loan_renews_once_and_never_when_overdue(db: TestDb) {
     assert_eq!(renewed.due_at - loan.due_at, TimeDelta::days(14));
     assert_eq!(renewed.renewals, 1);
     assert_conflict(loans::renew(&db.conn, &policy, loan.id).await, ConflictCode::RenewalLimitReached);
-    let generous = LoanPolicy { max_renewals: 3, ..policy };
+    let generous = LoanPolicy::new(LoanLimits { max_renewals: 3, ..policy.limits() }).unwrap();
     assert_eq!(loans::renew(&db.conn, &generous, loan.id).await.unwrap().renewals, 2);
 
     let overdue =

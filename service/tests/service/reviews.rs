@@ -1,6 +1,7 @@
 //! Reviews: who may write them, one per borrower per book, edits, deletes and the book's list.
 
 use migration::testkit::TestDb;
+use service::domain::Comment;
 use service::loans::{self, CheckOut};
 use service::page::PageRequest;
 use service::reviews::{self, NewReview, ReviewChanges};
@@ -11,13 +12,17 @@ use crate::support::*;
 migration::backend_tests!(
     only_a_borrower_of_the_book_may_review_it,
     one_review_per_borrower_per_book,
-    reviews_validate_rating_and_comment,
+    comments_are_stored_literally,
     a_review_can_be_edited_and_deleted,
     a_books_reviews_are_paginated,
 );
 
-fn review(book_id: i64, borrower_id: i64, rating: i64) -> NewReview {
-    NewReview { book_id, borrower_id, rating, comment: Some("Loved it".to_owned()) }
+fn review(book_id: i64, borrower_id: i64, stars: i64) -> NewReview {
+    NewReview { book_id, borrower_id, rating: rating(stars), comment: comment("Loved it") }
+}
+
+fn comment(text: &str) -> Comment {
+    Comment::parse(Some(text)).unwrap()
 }
 
 async fn borrow(db: &TestDb, book_id: i64, borrower_id: i64) -> i64 {
@@ -50,16 +55,10 @@ async fn one_review_per_borrower_per_book(db: TestDb) {
     assert_conflict(reviews::create(&db.conn, review(dune, ada, 2)).await, ConflictCode::AlreadyReviewed);
 }
 
-async fn reviews_validate_rating_and_comment(db: TestDb) {
+async fn comments_are_stored_literally(db: TestDb) {
     let (dune, ada) = (book(&db.conn, "Dune").await, borrower(&db.conn, 1).await);
     borrow(&db, dune, ada).await;
-    for rating in [0, 6, -5] {
-        assert_invalid(reviews::create(&db.conn, review(dune, ada, rating)).await, "rating");
-    }
-    let long = NewReview { comment: Some("x".repeat(4001)), ..review(dune, ada, 4) };
-    assert_invalid(reviews::create(&db.conn, long).await, "comment");
-    let injection =
-        NewReview { comment: Some("Robert'); DROP TABLE reviews;--".to_owned()), ..review(dune, ada, 4) };
+    let injection = NewReview { comment: comment("Robert'); DROP TABLE reviews;--"), ..review(dune, ada, 4) };
     let stored = reviews::create(&db.conn, injection).await.unwrap();
     assert_eq!(
         reviews::get(&db.conn, stored.id).await.unwrap().comment.as_deref(),
@@ -71,20 +70,22 @@ async fn a_review_can_be_edited_and_deleted(db: TestDb) {
     let (dune, ada) = (book(&db.conn, "Dune").await, borrower(&db.conn, 1).await);
     borrow(&db, dune, ada).await;
     let created = reviews::create(&db.conn, review(dune, ada, 2)).await.unwrap();
-    let edited =
-        reviews::update(&db.conn, created.id, ReviewChanges { rating: Some(4), ..Default::default() })
-            .await
-            .unwrap();
+    let edited = reviews::update(
+        &db.conn,
+        created.id,
+        ReviewChanges { rating: Some(rating(4)), ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert_eq!((edited.rating, edited.comment.as_deref()), (4, Some("Loved it")));
-    let cleared =
-        reviews::update(&db.conn, created.id, ReviewChanges { comment: Some(None), ..Default::default() })
-            .await
-            .unwrap();
+    let cleared = reviews::update(
+        &db.conn,
+        created.id,
+        ReviewChanges { comment: Some(Comment::default()), ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert_eq!((cleared.rating, cleared.comment), (4, None));
-    assert_invalid(
-        reviews::update(&db.conn, created.id, ReviewChanges { rating: Some(9), ..Default::default() }).await,
-        "rating",
-    );
     reviews::delete(&db.conn, created.id).await.unwrap();
     assert_not_found(reviews::get(&db.conn, created.id).await, "review");
     assert_not_found(reviews::update(&db.conn, created.id, ReviewChanges::default()).await, "review");

@@ -6,23 +6,62 @@ use chrono::{TimeDelta, Utc};
 use entity::loan;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use service::books::{BookDetail, NewBook};
+use service::domain::{AuthSubject, CalendarDate, Email, Isbn, PersonName, Rating, SearchTerm, Title};
 use service::{ConflictCode, ServiceError, authors, books, borrowers};
 
-pub async fn author(db: &DatabaseConnection, name: &str) -> i64 {
-    authors::create(db, name).await.unwrap().id
+// The service takes domain values, parsed at the API edge; fixtures parse theirs here. Each is valid:
+// refusing invalid ones is the domain's business (its unit tests) and the API's (tests/api).
+
+pub fn title(raw: &str) -> Title {
+    Title::parse(raw).unwrap()
 }
 
-pub async fn book(db: &DatabaseConnection, title: &str) -> i64 {
-    book_by(db, title, &[]).await.book.id
+pub fn name(raw: &str) -> PersonName {
+    PersonName::parse(raw).unwrap()
 }
 
-pub async fn book_by(db: &DatabaseConnection, title: &str, author_ids: &[i64]) -> BookDetail {
-    let input = NewBook { title: title.to_owned(), author_ids: author_ids.to_vec(), ..NewBook::default() };
+pub fn email(raw: &str) -> Email {
+    Email::parse(raw).unwrap()
+}
+
+pub fn subject(raw: &str) -> AuthSubject {
+    AuthSubject::parse(raw).unwrap()
+}
+
+pub fn isbn(raw: &str) -> Isbn {
+    Isbn::parse(raw).unwrap()
+}
+
+pub fn rating(stars: i64) -> Rating {
+    Rating::parse(stars).unwrap()
+}
+
+pub fn date(year: i32, month: u32, day: u32) -> CalendarDate {
+    CalendarDate::parse("date", chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap()).unwrap()
+}
+
+pub fn term(raw: &str) -> SearchTerm {
+    SearchTerm::parse("term", raw, 500).unwrap().unwrap()
+}
+
+pub async fn author(db: &DatabaseConnection, author_name: &str) -> i64 {
+    authors::create(db, name(author_name)).await.unwrap().id
+}
+
+pub async fn book(db: &DatabaseConnection, book_title: &str) -> i64 {
+    book_by(db, book_title, &[]).await.book.id
+}
+
+pub async fn book_by(db: &DatabaseConnection, book_title: &str, author_ids: &[i64]) -> BookDetail {
+    let input = NewBook { author_ids: author_ids.to_vec(), ..NewBook::titled(title(book_title)) };
     books::create(db, input).await.unwrap()
 }
 
 pub async fn borrower(db: &DatabaseConnection, n: usize) -> i64 {
-    borrowers::create(db, &format!("Borrower {n}"), &format!("b{n}@example.org")).await.unwrap().id
+    borrowers::create(db, name(&format!("Borrower {n}")), email(&format!("b{n}@example.org")))
+        .await
+        .unwrap()
+        .id
 }
 
 /// Moves a loan's due time into the past, as if the borrower had kept the book too long.

@@ -1,12 +1,14 @@
 //! Fills a database with a deterministic library for benchmarks:
-//! `DATABASE_URL=… cargo run --release -p openapi --bin libris-dataset -- [BOOKS [AUTHORS [BORROWERS [LOANS [REVIEWS]]]]]`
+//! `DATABASE_URL=… cargo run --release -p seed --bin libris-dataset -- [BOOKS [AUTHORS [BORROWERS [LOANS [REVIEWS]]]]]`
 //! (defaults 100000 20000 10000 50000 200000). Migrates first; needs empty tables.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use migration::{Migrator, MigratorTrait};
-use service::dataset::{DatasetSize, generate};
+use sea_orm::{ConnectOptions, Database};
+use seed::dataset::{DatasetSize, generate};
+use settings::{Env, redact_url};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,7 +22,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), String> {
-    let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set".to_owned())?;
+    let url = Env::process().required("DATABASE_URL", "the database to fill").map_err(|e| e.to_string())?;
     let numbers: Vec<u64> = std::env::args()
         .skip(1)
         .map(|arg| arg.parse().map_err(|_| format!("{arg:?} is not a count")))
@@ -34,7 +36,11 @@ async fn run() -> Result<(), String> {
         active_loans: pick(3, defaults.active_loans),
         reviews: pick(4, defaults.reviews),
     };
-    let db = openapi::connect(&url).await.map_err(|e| format!("cannot connect: {e}"))?;
+    let mut options = ConnectOptions::new(url.clone());
+    options.sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| format!("cannot connect to {}: {e}", redact_url(&url)))?;
     Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;
     let started = Instant::now();
     generate(&db, size, 7).await.map_err(|e| e.to_string())?;

@@ -4,12 +4,12 @@
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, TransactionTrait};
-
-use crate::books::NewBook;
-use crate::borrowers::NewBorrower;
-use crate::loans::CheckOut;
-use crate::reviews::NewReview;
-use crate::{LoanPolicy, Result, authors, books, borrowers, loans, reviews};
+use service::books::NewBook;
+use service::borrowers::NewBorrower;
+use service::domain::{AuthSubject, CalendarDate, Comment, Email, Isbn, PersonName, Rating, Title};
+use service::loans::CheckOut;
+use service::reviews::NewReview;
+use service::{LoanPolicy, Result, authors, books, borrowers, loans, reviews};
 
 /// Title, ISBN, publication date (year, month, day) and indexes into [`AUTHORS`].
 type DemoBook = (&'static str, &'static str, (i32, u32, u32), &'static [usize]);
@@ -43,24 +43,29 @@ const BORROWERS: [(&str, &str, &str); 3] = [
 
 /// Fills an empty library with demo data. Returns whether anything was loaded.
 ///
+/// Every value is parsed into its domain type first, as the API does with a request, so a typo in the
+/// tables above fails the load instead of storing a value the API would refuse.
+///
 /// # Errors
 /// Database failures; the demo data itself always satisfies the rules.
-pub async fn seed<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool> {
+pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool> {
     if authors::count(db).await? > 0 {
         return Ok(false);
     }
     let mut author_ids = Vec::new();
     for name in AUTHORS {
-        author_ids.push(authors::create(db, name).await?.id);
+        author_ids.push(authors::create(db, PersonName::parse(name)?).await?.id);
     }
     let mut book_ids = Vec::new();
     for (title, isbn, (y, m, d), by) in BOOKS {
         let book = books::create(
             db,
             NewBook {
-                title: title.to_owned(),
-                isbn: Some(isbn.to_owned()),
-                published_date: NaiveDate::from_ymd_opt(y, m, d),
+                title: Title::parse(title)?,
+                isbn: Some(Isbn::parse(isbn)?),
+                published_date: NaiveDate::from_ymd_opt(y, m, d)
+                    .map(|date| CalendarDate::parse("published_date", date))
+                    .transpose()?,
                 author_ids: by.iter().map(|i| author_ids[*i]).collect(),
             },
         )
@@ -69,8 +74,11 @@ pub async fn seed<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool>
     }
     let mut borrower_ids = Vec::new();
     for (name, email, subject) in BORROWERS {
-        let new =
-            NewBorrower { name: name.to_owned(), email: email.to_owned(), subject: Some(subject.to_owned()) };
+        let new = NewBorrower {
+            name: PersonName::parse(name)?,
+            email: Email::parse(email)?,
+            subject: Some(AuthSubject::parse(subject)?),
+        };
         borrower_ids.push(borrowers::register(db, new).await?.id);
     }
     let policy = LoanPolicy::default();
@@ -87,8 +95,8 @@ pub async fn seed<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool>
         NewReview {
             book_id: book_ids[0],
             borrower_id: borrower_ids[0],
-            rating: 5,
-            comment: Some("Spice, sand and politics.".to_owned()),
+            rating: Rating::parse(5)?,
+            comment: Comment::parse(Some("Spice, sand and politics."))?,
         },
     )
     .await?;

@@ -1,4 +1,4 @@
-//! The function's long-lived state: the app over the current database pool, and the credential
+//! The API function's long-lived state: the app over the current database pool, and the credential
 //! rotation that replaces both when PostgreSQL starts refusing the cached password.
 //!
 //! Secrets Manager rotation changes the role's password; connections already open keep working, new ones
@@ -13,8 +13,8 @@
 use std::sync::{Arc, RwLock};
 
 use lambda_http::{Body, Request, Response};
-use openapi::auth::Auth;
-use openapi::{AppState, app};
+use openapi::auth::{Auth, DevKeyError};
+use openapi::{AppState, CauseChain, app};
 use poem::EndpointExt;
 use poem::endpoint::BoxEndpoint;
 use sea_orm::DatabaseConnection;
@@ -23,14 +23,39 @@ use crate::adapter;
 use crate::config::{DbSource, LambdaConfig};
 use crate::database::{self, Aws, DbSetupError, Pool};
 
+/// Why the API function cannot start. Each kind is its own `/init/error` type, so a broken token setup is
+/// never reported as a database outage.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// A configuration read for the migration function (no `LIBRIS_AUTH` settings) given to the API.
+    #[error("the API needs LIBRIS_AUTH settings")]
+    NoAuth,
+    #[error("cannot set up token checking")]
+    Auth(#[source] DevKeyError),
+    #[error("cannot set up the database")]
+    Database(#[from] DbSetupError),
+}
+
+impl InitError {
+    /// The `errorType` reported to the Runtime API's `/init/error`.
+    #[must_use]
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::NoAuth => "Runtime.ConfigError",
+            Self::Auth(_) => "Runtime.AuthSetupError",
+            Self::Database(_) => "Runtime.DatabaseSetupError",
+        }
+    }
+}
+
 /// The app over one pool.
 struct Current {
     pool: Pool,
     app: BoxEndpoint<'static, poem::Response>,
 }
 
-/// Serves events; owns the pool and replaces it after a credential rotation.
-pub struct Service {
+/// The API function: serves events, owns the pool and replaces it after a credential rotation.
+pub struct ApiFunction {
     config: LambdaConfig,
     aws: Aws,
     /// Kept across pool rebuilds, so the issuer's keys are fetched once per instance, not per rotation.
@@ -38,30 +63,31 @@ pub struct Service {
     current: RwLock<Arc<Current>>,
 }
 
-impl std::fmt::Debug for Service {
+impl std::fmt::Debug for ApiFunction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("ApiFunction").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
-impl Service {
+impl ApiFunction {
     /// Builds the pool (lazily connected) and the app.
     ///
     /// # Errors
-    /// When the database secret cannot be read, no token can be signed, or the pool cannot be configured.
-    pub async fn new(config: LambdaConfig) -> Result<Self, DbSetupError> {
+    /// No auth settings or an auth set-up that fails; a database secret that cannot be read, no token
+    /// that can be signed, or a pool that cannot be configured.
+    pub async fn new(config: LambdaConfig) -> Result<Self, InitError> {
         let aws = Aws::from_env(&config.database).await;
         Self::with_aws(config, aws).await
     }
 
-    /// [`Service::new`] with given AWS clients and credentials (tests point them at an emulator or fixed
-    /// keys).
+    /// [`ApiFunction::new`] with given AWS clients and credentials (tests point them at an emulator or
+    /// fixed keys).
     ///
     /// # Errors
-    /// When the database secret cannot be read, no token can be signed, or the pool cannot be configured.
-    pub async fn with_aws(config: LambdaConfig, aws: Aws) -> Result<Self, DbSetupError> {
-        let settings = config.auth.as_ref().ok_or(DbSetupError::NoAuth)?;
-        let auth = Auth::from_settings(settings).map_err(|e| DbSetupError::Auth(e.to_string()))?;
+    /// As [`ApiFunction::new`].
+    pub async fn with_aws(config: LambdaConfig, aws: Aws) -> Result<Self, InitError> {
+        let settings = config.auth.as_ref().ok_or(InitError::NoAuth)?;
+        let auth = Auth::from_settings(settings).map_err(InitError::Auth)?;
         let current = build(&config, &aws, &auth).await?;
         Ok(Self { config, aws, auth, current: RwLock::new(Arc::new(current)) })
     }
@@ -85,6 +111,7 @@ impl Service {
         let retry = rotating.then(|| copy(&event));
         let current = self.current();
         if let Err(error) = current.pool.renew_login().await {
+            let error = CauseChain(&error);
             tracing::error!(%error, "could not renew the RDS auth token; new connections may be refused");
         }
         let response = adapter::handle(&current.app, event).await?;
@@ -103,6 +130,7 @@ impl Service {
                 adapter::handle(&fresh.app, retry).await
             }
             Err(error) => {
+                let error = CauseChain(&error);
                 tracing::error!(%error, "could not rebuild the pool after a credential rotation");
                 Ok(response)
             }
@@ -130,4 +158,33 @@ fn copy(event: &Request) -> Request {
     *copy.headers_mut() = event.headers().clone();
     *copy.extensions_mut() = event.extensions().clone();
     copy
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[tokio::test]
+    async fn an_api_without_auth_settings_is_a_configuration_error() {
+        let lookup = |name: &str| match name {
+            "DATABASE_URL" => Some("postgres://127.0.0.1:9/unused".to_owned()),
+            "LIBRIS_LAMBDA_MODE" => Some("migrate".to_owned()),
+            _ => None,
+        };
+        let config = LambdaConfig::from_lookup(lookup).unwrap();
+        let error = ApiFunction::with_aws(config, Aws::default()).await.unwrap_err();
+        assert!(matches!(error, InitError::NoAuth), "{error:?}");
+        assert_eq!(error.error_type(), "Runtime.ConfigError");
+    }
+
+    #[test]
+    fn a_database_failure_is_a_database_setup_error_with_its_causes() {
+        let error = InitError::from(DbSetupError::Relay(std::io::Error::other("no temporary directory")));
+        assert_eq!(error.error_type(), "Runtime.DatabaseSetupError");
+        assert_eq!(
+            CauseChain(&error).to_string(),
+            "cannot set up the database: cannot start the database relay: no temporary directory"
+        );
+    }
 }

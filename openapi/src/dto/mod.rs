@@ -1,13 +1,22 @@
-//! The JSON shapes of the API. Names here are the schema names client generators see: keep them stable.
+//! The JSON shapes of the API: what it answers here, what it is sent in `requests`. The names are the
+//! schema names client generators see, in one pattern: a resource is `X` (`Book`, `BookSummary`), a body
+//! that creates one `NewX` (`NewLoan`, `NewBookAuthor`), a partial update `XPatch`, a page `XPage`; the one
+//! body that is none of these says what it holds (`BookAuthors`, a book's whole author list). Keep them
+//! stable.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{author, borrower, loan, loan_history, review};
 use poem_openapi::Object;
-use poem_openapi::types::{Example, MaybeUndefined};
+use poem_openapi::types::Example;
 
-use crate::text::Text;
-use service::books::{BookDetail, BookSummary};
+use service::books::BookDetail;
 use service::page::Page;
+
+mod requests;
+pub use requests::{
+    AuthorPatch, BookAuthors, BookPatch, BorrowerPatch, NewAuthor, NewBook, NewBookAuthor, NewBorrower,
+    NewLoan, NewReview, ReviewPatch,
+};
 
 /// A person who wrote books.
 #[derive(Clone, Debug, PartialEq, Object)]
@@ -69,8 +78,7 @@ impl From<BookDetail> for Book {
 
 /// A book as lists show it.
 #[derive(Clone, Debug, PartialEq, Object)]
-#[oai(rename = "BookSummary")]
-pub struct BookSummaryDto {
+pub struct BookSummary {
     pub id: i64,
     pub title: String,
     #[oai(nullable)]
@@ -81,8 +89,8 @@ pub struct BookSummaryDto {
     pub available: bool,
 }
 
-impl From<BookSummary> for BookSummaryDto {
-    fn from(s: BookSummary) -> Self {
+impl From<service::books::BookSummary> for BookSummary {
+    fn from(s: service::books::BookSummary) -> Self {
         Self {
             id: s.book.id,
             title: s.book.title,
@@ -145,7 +153,7 @@ pub struct Loan {
 impl From<loan::Model> for Loan {
     fn from(m: loan::Model) -> Self {
         Self {
-            overdue: m.due_at < Utc::now(),
+            overdue: service::loans::is_overdue(m.due_at, Utc::now()),
             id: m.id,
             book_id: m.book_id,
             borrower_id: m.borrower_id,
@@ -225,7 +233,7 @@ macro_rules! page_object {
 }
 
 page_object!(
-    BookPage => BookSummaryDto,
+    BookPage => BookSummary,
     AuthorPage => Author,
     BorrowerPage => Borrower,
     LoanPage => Loan,
@@ -275,148 +283,4 @@ impl Example for Loan {
             returned_late: None,
         }
     }
-}
-
-// ---- requests ----
-
-/// A book to add to the catalogue.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields, example)]
-pub struct NewBook {
-    pub title: Text,
-    /// ISBN-10 or ISBN-13, hyphens allowed; stored as ISBN-13. Absent or null: none.
-    #[oai(nullable)]
-    pub isbn: Option<Text>,
-    /// Absent or null: unknown.
-    #[oai(nullable)]
-    pub published_date: Option<NaiveDate>,
-    /// Existing authors to credit (none when absent or null).
-    #[oai(nullable)]
-    pub author_ids: Option<Vec<i64>>,
-}
-
-impl Example for NewBook {
-    fn example() -> Self {
-        Self {
-            title: Text("Dune".to_owned()),
-            isbn: Some(Text("978-0-441-17271-9".to_owned())),
-            published_date: NaiveDate::from_ymd_opt(1965, 8, 1),
-            author_ids: Some(vec![1]),
-        }
-    }
-}
-
-/// Fields to change; absent fields stay, `null` clears `isbn` or `published_date`.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct BookPatch {
-    /// Not nullable: a book always has a title.
-    pub title: MaybeUndefined<Text>,
-    #[oai(nullable)]
-    pub isbn: MaybeUndefined<Text>,
-    #[oai(nullable)]
-    pub published_date: MaybeUndefined<NaiveDate>,
-}
-
-/// The complete list of a book's authors.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct AuthorIds {
-    pub author_ids: Vec<i64>,
-}
-
-/// One author to credit.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct AuthorRef {
-    pub author_id: i64,
-}
-
-/// An author's name.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields, example)]
-pub struct AuthorInput {
-    pub name: Text,
-}
-
-impl Example for AuthorInput {
-    fn example() -> Self {
-        Self { name: Text("Ursula K. Le Guin".to_owned()) }
-    }
-}
-
-/// A new library member.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields, example)]
-pub struct NewBorrower {
-    pub name: Text,
-    pub email: Text,
-    /// Links the borrower to their login (the token `sub`); unique (`subject_taken`). Absent or null: none.
-    #[oai(nullable)]
-    pub subject: Option<Text>,
-}
-
-impl Example for NewBorrower {
-    fn example() -> Self {
-        Self {
-            name: Text("Ada Lovelace".to_owned()),
-            email: Text("ada@example.org".to_owned()),
-            subject: Some(Text("5f1c2a7e-8d3b-4c2a-9f6e-1b2c3d4e5f60".to_owned())),
-        }
-    }
-}
-
-/// Borrower fields to change.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct BorrowerPatch {
-    pub name: MaybeUndefined<Text>,
-    pub email: MaybeUndefined<Text>,
-    /// `null` unlinks the borrower from their login.
-    pub subject: MaybeUndefined<Text>,
-}
-
-/// A check-out: which book, to whom, for how long (days; the library's default when absent).
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields, example)]
-pub struct CheckOutRequest {
-    pub book_id: i64,
-    pub borrower_id: i64,
-    /// Absent or null: the library's default period.
-    #[oai(nullable)]
-    pub period_days: Option<i64>,
-}
-
-impl Example for CheckOutRequest {
-    fn example() -> Self {
-        Self { book_id: 1, borrower_id: 1, period_days: Some(14) }
-    }
-}
-
-/// A review of a book by a borrower who has borrowed it.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields, example)]
-pub struct NewReview {
-    pub borrower_id: i64,
-    /// 1 to 5.
-    pub rating: i64,
-    /// Absent, null or blank: no comment.
-    #[oai(nullable)]
-    pub comment: Option<Text>,
-}
-
-impl Example for NewReview {
-    fn example() -> Self {
-        Self { borrower_id: 1, rating: 5, comment: Some(Text("Spice, sand and politics.".to_owned())) }
-    }
-}
-
-/// Review fields to change; `comment: null` removes the comment.
-#[derive(Clone, Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct ReviewPatch {
-    /// Not nullable.
-    pub rating: MaybeUndefined<i64>,
-    #[oai(nullable)]
-    pub comment: MaybeUndefined<Text>,
 }
