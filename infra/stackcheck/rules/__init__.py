@@ -8,7 +8,7 @@ to add a family, write the module and list it in FAMILIES."""
 
 from __future__ import annotations
 
-from . import contract, database, iam, lambda_env, network, project, references, resources, stack_files
+from . import contract, database, iam, lambda_env, network, project, references, resources, roles, stack_files
 
 FAMILIES = (
     project,  # structure of Pulumi.yaml, config declarations
@@ -19,6 +19,7 @@ FAMILIES = (
     network,  # security: no world ingress, group-to-group rules on one port
     lambda_env,  # security: no secrets in the functions' environment
     iam,  # security: least-privilege policies and Lambda permission
+    roles,  # security: a role per function granting what it uses, the API's own database user
     contract,  # what the Rust app and the README rely on
 )
 
