@@ -13,16 +13,8 @@ from __future__ import annotations
 import typing
 
 from ..context import Context
-from ..expressions import fmt_path, whole_reference
+from ..expressions import whole_reference
 from ..mutation import Mutation, env, props, statement
-
-
-def canonical(ctx: Context, value: typing.Any) -> str:
-    """An expression in a form two spellings of the same reference share (`${dbSecretArn}` = its target)."""
-    path = whole_reference(value)
-    if path is None:
-        return str(value)
-    return fmt_path(ctx.resolve_variable_path(path))
 
 
 def role_of(ctx: Context, function: str) -> str | None:
@@ -91,14 +83,14 @@ def check_grants_match_function(ctx: Context) -> None:
         if role is None:
             continue
         variables = function_env(ctx, name)
-        secrets = {canonical(ctx, v) for k, v in variables.items() if str(k).endswith("_SECRET_ARN")}
-        user = canonical(ctx, variables.get("DB_USER"))
+        secrets = {ctx.canonical(v) for k, v in variables.items() if str(k).endswith("_SECRET_ARN")}
+        user = ctx.canonical(variables.get("DB_USER"))
         for where, st in statements_of_role(ctx, role):
             actions = [str(a).lower() for a in as_list(st.get("Action", []))]
             resources = as_list(st.get("Resource", []))
             if any(a.startswith("secretsmanager:") for a in actions):
                 for res in resources:
-                    if canonical(ctx, res) not in secrets:
+                    if ctx.canonical(res) not in secrets:
                         ctx.err(
                             "iam-scope",
                             where,
@@ -106,7 +98,7 @@ def check_grants_match_function(ctx: Context) -> None:
                         )
             if "rds-db:connect" in actions:
                 for res in resources:
-                    granted = canonical(ctx, str(res).rsplit("/", 1)[-1])
+                    granted = ctx.canonical(str(res).rsplit("/", 1)[-1])
                     if granted != user:
                         ctx.err(
                             "iam-scope",
@@ -116,24 +108,24 @@ def check_grants_match_function(ctx: Context) -> None:
 
 
 def check_database_users(ctx: Context) -> None:
-    masters = {canonical(ctx, ctx.props(c).get("masterUsername")) for c, _ in ctx.of_type("aws:rds:Cluster")}
+    masters = {ctx.canonical(ctx.props(c).get("masterUsername")) for c, _ in ctx.of_type("aws:rds:Cluster")}
     registered = set()
     for proxy, _ in ctx.of_type("aws:rds:Proxy"):
         for auth in ctx.props(proxy).get("auths") or []:
             if isinstance(auth, dict):
-                registered.add(canonical(ctx, auth.get("secretArn")))
+                registered.add(ctx.canonical(auth.get("secretArn")))
     for name, _ in ctx.of_type("aws:lambda:Function"):
         variables = function_env(ctx, name)
         where = f"resources.{name}.environment.variables"
         api = variables.get("LIBRIS_LAMBDA_MODE", "api") == "api"
-        if api and canonical(ctx, variables.get("DB_USER")) in masters:
+        if api and ctx.canonical(variables.get("DB_USER")) in masters:
             ctx.err(
                 "db-role",
                 f"{where}.DB_USER",
                 "the API logs in as the application user (dbAppUsername), never the master user that owns the schema",
             )
         secret = variables.get("DB_SECRET_ARN")
-        if secret is not None and registered and canonical(ctx, secret) not in registered:
+        if secret is not None and registered and ctx.canonical(secret) not in registered:
             ctx.err("db-role", f"{where}.DB_SECRET_ARN", "this secret is not in the proxy's auths; the proxy refuses it")
 
 
