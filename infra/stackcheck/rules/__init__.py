@@ -8,7 +8,20 @@ to add a family, write the module and list it in FAMILIES."""
 
 from __future__ import annotations
 
-from . import aws_limits, contract, database, iam, lambda_env, network, project, references, resources, roles, stack_files, wiring
+from . import (
+    aws_limits,
+    contract,
+    database,
+    iam,
+    lambda_env,
+    network,
+    project,
+    references,
+    resources,
+    roles,
+    stack_files,
+    wiring,
+)
 
 FAMILIES = (
     project,  # structure of Pulumi.yaml, config declarations

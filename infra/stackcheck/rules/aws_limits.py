@@ -43,7 +43,7 @@ def check_http_api_integrations(ctx: Context) -> None:
                     ctx.err(
                         "aws-refuses",
                         f"{where}.payloadFormatVersion",
-                        f"{v!r} is not a payload format version (the string \"1.0\" or \"2.0\")",
+                        f'{v!r} is not a payload format version (the string "1.0" or "2.0")',
                     )
         if "timeoutMilliseconds" in integration:
             low, high = HTTP_API_TIMEOUT_MS

@@ -98,13 +98,17 @@ def group_rules(ctx: Context) -> tuple[set, set]:
 def check_database_path(ctx: Context) -> None:
     """function -> proxy -> cluster on 5432, each hop allowed on both sides; only the proxy reaches the cluster."""
     functions = set().union(
-        *(group_ids(ctx, (ctx.props(n).get("vpcConfig") or {}).get("securityGroupIds")) for n, _ in
-          ctx.of_type("aws:lambda:Function"))
+        *(
+            group_ids(ctx, (ctx.props(n).get("vpcConfig") or {}).get("securityGroupIds"))
+            for n, _ in ctx.of_type("aws:lambda:Function")
+        )
     )
-    proxies = set().union(*(group_ids(ctx, ctx.props(n).get("vpcSecurityGroupIds")) for n, _ in
-                            ctx.of_type("aws:rds:Proxy")))
-    clusters = set().union(*(group_ids(ctx, ctx.props(n).get("vpcSecurityGroupIds")) for n, _ in
-                             ctx.of_type("aws:rds:Cluster")))
+    proxies = set().union(
+        *(group_ids(ctx, ctx.props(n).get("vpcSecurityGroupIds")) for n, _ in ctx.of_type("aws:rds:Proxy"))
+    )
+    clusters = set().union(
+        *(group_ids(ctx, ctx.props(n).get("vpcSecurityGroupIds")) for n, _ in ctx.of_type("aws:rds:Cluster"))
+    )
     egress, ingress = group_rules(ctx)
     for hop_from, hop_to, what in ((functions, proxies, "functions to proxy"), (proxies, clusters, "proxy to cluster")):
         for a in sorted(hop_from):

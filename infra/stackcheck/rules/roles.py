@@ -126,7 +126,9 @@ def check_database_users(ctx: Context) -> None:
             )
         secret = variables.get("DB_SECRET_ARN")
         if secret is not None and registered and ctx.canonical(secret) not in registered:
-            ctx.err("db-role", f"{where}.DB_SECRET_ARN", "this secret is not in the proxy's auths; the proxy refuses it")
+            ctx.err(
+                "db-role", f"{where}.DB_SECRET_ARN", "this secret is not in the proxy's auths; the proxy refuses it"
+            )
 
 
 RULES = (check_roles_not_shared, check_grants_match_function, check_database_users)

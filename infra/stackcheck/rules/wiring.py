@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 import typing
 
-from ..context import Context
 from ..app_contract import LAMBDA_RESERVED
+from ..context import Context
 from ..mutation import Mutation, env, props
 
 ISSUER = re.compile(r"^https://cognito-idp\.\$\{[^}]+\}\.amazonaws\.com/\$\{(?P<pool>[A-Za-z0-9_]+)\.id\}$")
@@ -64,7 +64,9 @@ def check_authorizer(ctx: Context) -> None:
         audiences = jwt.get("audiences") or []
         client = ctx.referenced_resource(audiences[0], "aws:cognito:UserPoolClient") if len(audiences) == 1 else None
         if client is None or client[1] != ["id"]:
-            ctx.err("meaning", f"{where}.audiences", f"{audiences} must be [${{<app client>.id}}], the tokens' audience")
+            ctx.err(
+                "meaning", f"{where}.audiences", f"{audiences} must be [${{<app client>.id}}], the tokens' audience"
+            )
             continue
         pool = issuer_pool(ctx, jwt.get("issuer"))
         client_pool = ctx.referenced_resource(ctx.props(client[0]).get("userPoolId"), "aws:cognito:UserPool")
@@ -219,4 +221,3 @@ MUTATIONS = (
     Mutation("the catch-all route without the authorizer", "meaning", _strip_authorizer),
     Mutation("a public route to a write", "meaning", lambda d, s: _public_route(d, "POST /loans")),
 )
-
