@@ -62,7 +62,9 @@ fn derived() -> serde_json::Value {
                 env.insert("LIBRIS_LAMBDA_MODE", value);
             }
             if let Err(error) = loads(&env) {
-                panic!("the {mode} function ({login} login) needs a setting this test does not give: {error}");
+                panic!(
+                    "the {mode} function ({login} login) needs a setting this test does not give: {error}"
+                );
             }
             logins.insert(login, required(&env));
         }
