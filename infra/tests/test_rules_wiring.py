@@ -11,6 +11,7 @@ from stackcheck.rules.wiring import (
     check_db_host,
     check_required_settings,
     check_routes,
+    check_timeouts,
     route_matches,
 )
 from tests.fragments import project, resource
@@ -220,3 +221,29 @@ def test_routes_without_the_authorizer_that_reach_guarded_operations_are_reporte
 )
 def test_route_paths_match_spec_paths_as_api_gateway_would(route_path, spec_path, matches):
     assert route_matches(route_path, spec_path) is matches
+
+
+def integrated(timeout, limit=None) -> dict:
+    integration = {"integrationUri": "${api.invokeArn}", **({} if limit is None else {"timeoutMilliseconds": limit})}
+    doc = project(
+        {
+            "api": resource("aws:lambda:Function", timeout=timeout),
+            "i": resource("aws:apigatewayv2:Integration", **integration),
+        },
+        config={"seconds": {"type": "integer", "default": 15, "description": "d"}},
+    )
+    return doc
+
+
+@pytest.mark.parametrize(("timeout", "limit"), [(15, None), ("${seconds}", 30000), (5, 6000)])
+def test_a_function_that_times_out_before_the_integration_passes(schema, timeout, limit):
+    assert run(schema, check_timeouts, integrated(timeout, limit)) == []
+
+
+@pytest.mark.parametrize(("timeout", "limit"), [(30, None), (45, 30000), (6, 6000)])
+def test_a_function_that_outlasts_the_integration_is_reported(schema, timeout, limit):
+    found = run(schema, check_timeouts, integrated(timeout, limit))
+    assert found == [
+        f"[meaning] resources.api.timeout: {timeout} s is not below i's {limit or 30000} ms: API Gateway would "
+        "give up first"
+    ]

@@ -14,6 +14,7 @@ from . import (
     database,
     iam,
     lambda_env,
+    monitoring,
     network,
     project,
     references,
@@ -35,6 +36,7 @@ FAMILIES = (
     roles,  # security: a role per function granting what it uses, the API's own database user
     contract,  # what the Rust app and the README rely on
     aws_limits,  # values AWS refuses at deploy time (retention, payload format, timeouts, engine mode, quota)
+    monitoring,  # every alarm notifies a topic; functions, proxy, cluster and API each have their alarms
     wiring,  # meaning: DB_HOST is the proxy, the authorizer's audience and issuer, required settings, routes
 )
 

@@ -10,7 +10,10 @@
   a test in lambda/ derives from the configuration) and none of the
   variables Lambda reserves (AWS refuses them).
 - Every route without the authorizer reaches only operations the app's spec
-  declares public."""
+  declares public.
+- A function behind an HTTP API integration times out before the
+  integration does (else API Gateway answers 503 while the function still
+  runs and the caller cannot tell whether the write happened)."""
 
 from __future__ import annotations
 
@@ -160,7 +163,24 @@ def check_routes(ctx: Context) -> None:
             )
 
 
-RULES = (check_db_host, check_authorizer, check_required_settings, check_routes)
+def check_timeouts(ctx: Context) -> None:
+    for name, _ in ctx.of_type("aws:apigatewayv2:Integration"):
+        integration = ctx.props(name)
+        target = ctx.referenced_resource(integration.get("integrationUri"), "aws:lambda:Function")
+        if target is None:
+            continue
+        limits = ctx.possible_values(integration.get("timeoutMilliseconds", 30000))
+        for seconds in ctx.possible_values(ctx.props(target[0]).get("timeout", 3)):
+            for limit in limits:
+                if isinstance(seconds, int) and isinstance(limit, int) and seconds * 1000 >= limit:
+                    ctx.err(
+                        "meaning",
+                        f"resources.{target[0]}.timeout",
+                        f"{seconds} s is not below {name}'s {limit} ms: API Gateway would give up first",
+                    )
+
+
+RULES = (check_db_host, check_authorizer, check_required_settings, check_routes, check_timeouts)
 
 
 def _public_route(doc: dict, key: str) -> None:
@@ -219,5 +239,10 @@ MUTATIONS = (
         lambda d, s: env(d).update(AWS_REGION="${region}"),
     ),
     Mutation("the catch-all route without the authorizer", "meaning", _strip_authorizer),
+    Mutation(
+        "the API function outlasting the integration",
+        "meaning",
+        lambda d, s: d["config"]["lambdaTimeoutSeconds"].update(default=30),
+    ),
     Mutation("a public route to a write", "meaning", lambda d, s: _public_route(d, "POST /loans")),
 )
