@@ -184,11 +184,18 @@ mod tests {
         let defaults = config(&[]).unwrap().app;
         assert!(!defaults.require_if_match);
         assert_eq!(defaults.idempotency_ttl, std::time::Duration::from_secs(86_400));
-        let set = config(&[("LIBRIS_REQUIRE_IF_MATCH", "true"), ("LIBRIS_IDEMPOTENCY_TTL_SECS", "60")]).unwrap();
+        let set =
+            config(&[("LIBRIS_REQUIRE_IF_MATCH", "true"), ("LIBRIS_IDEMPOTENCY_TTL_SECS", "60")]).unwrap();
         assert!(set.app.require_if_match);
         assert_eq!(set.app.idempotency_ttl, std::time::Duration::from_secs(60));
-        assert_eq!(config(&[("LIBRIS_IDEMPOTENCY_TTL_SECS", "0")]).unwrap_err().name, "LIBRIS_IDEMPOTENCY_TTL_SECS");
-        assert_eq!(config(&[("LIBRIS_REQUIRE_IF_MATCH", "maybe")]).unwrap_err().name, "LIBRIS_REQUIRE_IF_MATCH");
+        assert_eq!(
+            config(&[("LIBRIS_IDEMPOTENCY_TTL_SECS", "0")]).unwrap_err().name,
+            "LIBRIS_IDEMPOTENCY_TTL_SECS"
+        );
+        assert_eq!(
+            config(&[("LIBRIS_REQUIRE_IF_MATCH", "maybe")]).unwrap_err().name,
+            "LIBRIS_REQUIRE_IF_MATCH"
+        );
     }
 
     #[test]

@@ -314,7 +314,8 @@ pub async fn update_if<C: ConnectionTrait + TransactionTrait>(
     if let Some(published_date) = changes.published_date {
         model.published_date = Set(published_date.map(CalendarDate::get));
     }
-    let result = guarded_update::<book::Entity>(model, id, &expected).exec(db).await.map_err(isbn_conflict)?;
+    let result =
+        guarded_update::<book::Entity>(model, id, &expected).exec(db).await.map_err(isbn_conflict)?;
     settle::<book::Entity, _>(db, id, result.rows_affected).await?;
     get(db, id).await
 }
@@ -355,12 +356,13 @@ pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
             }
             let expected = book_expectation(txn, id, &expected).await?;
             // The foreign key from loans restricts the delete if a check-out raced in after the check.
-            let deleted = guarded_delete::<book::Entity>(id, &expected).exec(txn).await.map_err(|e| {
-                match classify(&e) {
-                    DbFailure::ForeignKeyViolation => on_loan(),
-                    _ => e.into(),
-                }
-            })?;
+            let deleted =
+                guarded_delete::<book::Entity>(id, &expected).exec(txn).await.map_err(
+                    |e| match classify(&e) {
+                        DbFailure::ForeignKeyViolation => on_loan(),
+                        _ => e.into(),
+                    },
+                )?;
             settle::<book::Entity, _>(txn, id, deleted.rows_affected).await
         })
     })

@@ -168,12 +168,12 @@ pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
                 return Err(has_loans());
             }
             let deleted =
-                guarded_delete::<borrower::Entity>(id, &expected).exec(txn).await.map_err(|e| {
-                    match classify(&e) {
+                guarded_delete::<borrower::Entity>(id, &expected).exec(txn).await.map_err(
+                    |e| match classify(&e) {
                         DbFailure::ForeignKeyViolation => has_loans(),
                         _ => e.into(),
-                    }
-                })?;
+                    },
+                )?;
             settle::<borrower::Entity, _>(txn, id, deleted.rows_affected).await
         })
     })

@@ -116,7 +116,11 @@ versioned!(author => "author", book => "book", borrower => "borrower", review =>
 
 /// `UPDATE <table> SET <changes>, version = version + 1, updated_at = now WHERE id = ? [AND version IN
 /// (…)]`; run it, then hand its row count to [`settle`].
-pub(crate) fn guarded_update<E: Versioned>(changes: E::ActiveModel, id: i64, expected: &Expected) -> UpdateMany<E>
+pub(crate) fn guarded_update<E: Versioned>(
+    changes: E::ActiveModel,
+    id: i64,
+    expected: &Expected,
+) -> UpdateMany<E>
 where
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E>,
 {

@@ -34,7 +34,11 @@ impl<T: ParseFromJSON + ToJSON + Send + Sync> Fetched<T> {
     ///
     /// # Errors
     /// 400 for an `If-None-Match` that is not a list of entity tags.
-    pub fn answer(revision: &str, if_none_match: Option<&str>, resource: impl FnOnce() -> T) -> ApiResult<Self> {
+    pub fn answer(
+        revision: &str,
+        if_none_match: Option<&str>,
+        resource: impl FnOnce() -> T,
+    ) -> ApiResult<Self> {
         let tag = etag(revision);
         match if_none_match.map(Tags::parse).transpose()? {
             Some(tags) if tags.weakly_match(revision) => Ok(Self::NotModified(tag)),
