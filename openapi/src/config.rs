@@ -26,6 +26,8 @@ pub struct AppSettings {
     pub max_body_bytes: usize,
     pub request_timeout: std::time::Duration,
     pub cors_origins: Vec<String>,
+    pub require_if_match: bool,
+    pub idempotency_ttl: std::time::Duration,
 }
 
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
@@ -72,7 +74,8 @@ impl Config {
 impl AppSettings {
     /// Reads `LIBRIS_MAX_ACTIVE_LOANS`, `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`,
     /// `LIBRIS_MAX_RENEWALS` (the loan policy, refused unless it is a usable one), `LIBRIS_MAX_BODY_BYTES`,
-    /// `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`.
+    /// `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`, `LIBRIS_REQUIRE_IF_MATCH`,
+    /// `LIBRIS_IDEMPOTENCY_TTL_SECS` (at least 1).
     ///
     /// # Errors
     /// A variable that is set but invalid, named.
@@ -89,6 +92,8 @@ impl AppSettings {
             max_body_bytes: env.parsed("LIBRIS_MAX_BODY_BYTES", AppState::DEFAULT_MAX_BODY_BYTES)?,
             request_timeout: env.millis("LIBRIS_REQUEST_TIMEOUT_MS", AppState::DEFAULT_REQUEST_TIMEOUT)?,
             cors_origins: cors_origins(env.var("LIBRIS_CORS_ORIGINS"))?,
+            require_if_match: env.parsed("LIBRIS_REQUIRE_IF_MATCH", false)?,
+            idempotency_ttl: idempotency_ttl(env)?,
         })
     }
 }
@@ -102,6 +107,15 @@ fn policy_error(error: PolicyError) -> ConfigError {
             LOAN_PERIOD_DAYS,
             format!("must be from 1 to {MAX_LOAN_PERIOD_DAYS} ({max_period_days})"),
         ),
+    }
+}
+
+/// `LIBRIS_IDEMPOTENCY_TTL_SECS`: whole seconds, at least one (a key kept for no time protects nothing).
+fn idempotency_ttl(env: &Env<'_>) -> Result<std::time::Duration, ConfigError> {
+    const NAME: &str = "LIBRIS_IDEMPOTENCY_TTL_SECS";
+    match env.parsed(NAME, AppState::DEFAULT_IDEMPOTENCY_TTL.as_secs())? {
+        0 => Err(ConfigError::new(NAME, "must be at least 1 second")),
+        secs => Ok(std::time::Duration::from_secs(secs)),
     }
 }
 
@@ -163,6 +177,25 @@ mod tests {
         assert_eq!(config(&[("LIBRIS_MAX_RENEWALS", "-1")]).unwrap_err().name, "LIBRIS_MAX_RENEWALS");
         let tight = config(&[("LIBRIS_MAX_ACTIVE_LOANS", " 1 "), ("LIBRIS_MAX_RENEWALS", "0")]).unwrap();
         assert_eq!((tight.app.policy.max_active_loans(), tight.app.policy.max_renewals()), (1, 0));
+    }
+
+    #[test]
+    fn retries_and_preconditions_have_safe_defaults_and_named_errors() {
+        let defaults = config(&[]).unwrap().app;
+        assert!(!defaults.require_if_match);
+        assert_eq!(defaults.idempotency_ttl, std::time::Duration::from_secs(86_400));
+        let set =
+            config(&[("LIBRIS_REQUIRE_IF_MATCH", "true"), ("LIBRIS_IDEMPOTENCY_TTL_SECS", "60")]).unwrap();
+        assert!(set.app.require_if_match);
+        assert_eq!(set.app.idempotency_ttl, std::time::Duration::from_secs(60));
+        assert_eq!(
+            config(&[("LIBRIS_IDEMPOTENCY_TTL_SECS", "0")]).unwrap_err().name,
+            "LIBRIS_IDEMPOTENCY_TTL_SECS"
+        );
+        assert_eq!(
+            config(&[("LIBRIS_REQUIRE_IF_MATCH", "maybe")]).unwrap_err().name,
+            "LIBRIS_REQUIRE_IF_MATCH"
+        );
     }
 
     #[test]

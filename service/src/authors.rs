@@ -9,6 +9,7 @@ use sea_orm::{
 
 use crate::domain::{PersonName, SearchTerm};
 use crate::page::{ListKind, Page, PageRequest};
+use crate::versioning::{Expected, guarded_delete, guarded_update, settle};
 use crate::{Result, ServiceError};
 
 /// Adds an author.
@@ -31,9 +32,23 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<author::Model> {
 /// # Errors
 /// `NotFound`.
 pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: PersonName) -> Result<author::Model> {
-    let mut model: author::ActiveModel = get(db, id).await?.into();
-    model.name = Set(name.into_inner());
-    Ok(model.update(db).await?)
+    rename_if(db, id, name, &Expected::Any).await
+}
+
+/// Renames an author if they are still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the author is at another revision.
+pub async fn rename_if<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    name: PersonName,
+    expected: &Expected,
+) -> Result<author::Model> {
+    let changes = author::ActiveModel { name: Set(name.into_inner()), ..Default::default() };
+    let result = guarded_update::<author::Entity>(changes, id, expected).exec(db).await?;
+    settle::<author::Entity, _>(db, id, result.rows_affected).await?;
+    get(db, id).await
 }
 
 /// Deletes an author; the schema detaches them from their books (ON DELETE CASCADE on the join rows).
@@ -41,11 +56,16 @@ pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: PersonName) -> Re
 /// # Errors
 /// `NotFound` when there is no such author.
 pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<()> {
-    let result = author::Entity::delete_by_id(id).exec(db).await?;
-    if result.rows_affected == 0 {
-        return Err(ServiceError::NotFound { entity: "author", id });
-    }
-    Ok(())
+    delete_if(db, id, &Expected::Any).await
+}
+
+/// Deletes an author if they are still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the author is at another revision.
+pub async fn delete_if<C: ConnectionTrait>(db: &C, id: i64, expected: &Expected) -> Result<()> {
+    let result = guarded_delete::<author::Entity>(id, expected).exec(db).await?;
+    settle::<author::Entity, _>(db, id, result.rows_affected).await
 }
 
 /// Lists authors in id order, optionally those whose name contains `name` (case-insensitive).

@@ -11,8 +11,8 @@ use migration::{Migrator, MigratorTrait};
 
 use introspect::{foreign_keys, tables, unique_keys};
 
-const TABLES: [&str; 7] =
-    ["authors", "book_authors", "books", "borrowers", "loan_history", "loans", "reviews"];
+const TABLES: [&str; 8] =
+    ["authors", "book_authors", "books", "borrowers", "idempotency_keys", "loan_history", "loans", "reviews"];
 
 async fn assert_full_schema(db: &TestDb) {
     assert_eq!(tables(db).await, TABLES.map(str::to_owned).to_vec(), "tables after up");

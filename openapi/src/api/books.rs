@@ -3,13 +3,14 @@
 use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use service::books::{self as svc, BookFilter};
 use service::domain::{CalendarDate, SearchTerm};
 use service::reviews::{self as reviews_svc};
 
 use super::access::Token;
+use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page, search};
 use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
@@ -111,14 +112,24 @@ impl BooksApi {
     /// Get a book
     ///
     /// The book with its authors, whether it is on loan (and until when) and its review statistics.
+    /// `ETag` changes whenever anything shown here does (a check-out, a review, an author renamed).
     #[oai(path = "/books/:id", method = "get", operation_id = "getBook")]
-    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Book>> {
-        Ok(Json(svc::get(&state.db, id).await?.into()))
+    async fn get(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The `ETag` of the copy you hold: 304 with no body if it is still current.
+        #[oai(name = "If-None-Match")]
+        Header(if_none_match): Header<Option<String>>,
+    ) -> ApiResult<Fetched<Book>> {
+        let detail = svc::get(&state.db, id).await?;
+        Fetched::answer(&detail.revision(), if_none_match.as_deref(), || detail.into())
     }
 
     /// Update a book
     ///
-    /// Changes the given fields only; `null` clears `isbn` or `published_date`.
+    /// Changes the given fields only; `null` clears `isbn` or `published_date`. With `If-Match`, only if
+    /// the book is still as read (else 412).
     ///
     /// Librarians only.
     #[oai(path = "/books/:id", method = "patch", operation_id = "updateBook")]
@@ -127,10 +138,15 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: the change is made only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<BookPatch>,
-    ) -> ApiResult<Json<Book>> {
+    ) -> ApiResult<Saved<Book>> {
         token.librarian()?;
-        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let detail = svc::update_if(&state.db, id, body.0.try_into()?, &expected).await?;
+        Ok(Saved::new(&detail.revision(), detail.into()))
     }
 
     /// Delete a book
@@ -139,13 +155,23 @@ impl BooksApi {
     ///
     /// Librarians only.
     #[oai(path = "/books/:id", method = "delete", operation_id = "deleteBook")]
-    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: deleted only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
+    ) -> ApiResult<Deleted> {
         token.librarian()?;
-        svc::delete(&state.db, id).await?;
+        svc::delete_if(&state.db, id, &expected(if_match.as_deref(), state.require_if_match)?).await?;
         Ok(Deleted::NoContent)
     }
 
     /// Replace a book's authors
+    ///
+    /// `If-Match` takes the book's `ETag`: the author list is part of the book.
     ///
     /// Librarians only.
     #[oai(path = "/books/:id/authors", method = "put", operation_id = "replaceBookAuthors")]
@@ -154,10 +180,14 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: replaced only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<BookAuthors>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
-        let authors = svc::set_authors(&state.db, id, body.0.author_ids).await?;
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let authors = svc::set_authors_if(&state.db, id, body.0.author_ids, &expected).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 
@@ -181,6 +211,8 @@ impl BooksApi {
 
     /// Remove an author from a book
     ///
+    /// `If-Match` takes the book's `ETag`: the author list is part of the book.
+    ///
     /// Librarians only.
     #[oai(path = "/books/:id/authors/:author_id", method = "delete", operation_id = "removeBookAuthor")]
     async fn remove_author(
@@ -189,9 +221,13 @@ impl BooksApi {
         state: State<'_>,
         Path(id): Path<i64>,
         Path(author_id): Path<i64>,
+        /// The book's `ETag` as you read it: removed only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
-        let authors = svc::remove_author(&state.db, id, author_id).await?;
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let authors = svc::remove_author_if(&state.db, id, author_id, &expected).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 

@@ -4,6 +4,7 @@
 mod access;
 mod catalogue;
 mod client;
+mod conditional;
 mod docs;
 mod errors;
 mod hardening;
