@@ -1,14 +1,16 @@
 //! Authors: create, read, rename, delete (which detaches them from their books), list.
 
-use entity::author;
+use entity::{author, book_author};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::domain::{PersonName, SearchTerm};
+use crate::books::refresh_author_keys;
 use crate::page::{ListKind, Page, PageRequest};
+use crate::retry::transaction;
 use crate::{Result, ServiceError};
 
 /// Adds an author.
@@ -26,26 +28,57 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<author::Model> {
     author::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound { entity: "author", id })
 }
 
-/// Renames an author.
+/// Renames an author, and rewrites the search keys of their books in the same transaction.
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: PersonName) -> Result<author::Model> {
-    let mut model: author::ActiveModel = get(db, id).await?.into();
-    model.name = Set(name.into_inner());
-    Ok(model.update(db).await?)
+pub async fn rename<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    name: PersonName,
+) -> Result<author::Model> {
+    let name = name.into_inner();
+    transaction(db, |txn| {
+        let name = name.clone();
+        Box::pin(async move {
+            let mut model: author::ActiveModel = get(txn, id).await?.into();
+            model.name = Set(name);
+            let renamed = model.update(txn).await?;
+            refresh_author_keys(txn, &books_of(txn, id).await?).await?;
+            Ok(renamed)
+        })
+    })
+    .await
 }
 
-/// Deletes an author; the schema detaches them from their books (ON DELETE CASCADE on the join rows).
+/// Deletes an author; the schema detaches them from their books (ON DELETE CASCADE on the join rows), and
+/// those books' search keys lose the name in the same transaction.
 ///
 /// # Errors
 /// `NotFound` when there is no such author.
-pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<()> {
-    let result = author::Entity::delete_by_id(id).exec(db).await?;
-    if result.rows_affected == 0 {
-        return Err(ServiceError::NotFound { entity: "author", id });
-    }
-    Ok(())
+pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64) -> Result<()> {
+    transaction(db, |txn| {
+        Box::pin(async move {
+            let books = books_of(txn, id).await?;
+            let result = author::Entity::delete_by_id(id).exec(txn).await?;
+            if result.rows_affected == 0 {
+                return Err(ServiceError::NotFound { entity: "author", id });
+            }
+            refresh_author_keys(txn, &books).await
+        })
+    })
+    .await
+}
+
+/// The ids of the books credited to an author (the `(author_id, book_id)` index).
+async fn books_of<C: ConnectionTrait>(db: &C, author_id: i64) -> Result<Vec<i64>> {
+    Ok(book_author::Entity::find()
+        .select_only()
+        .column(book_author::Column::BookId)
+        .filter(book_author::Column::AuthorId.eq(author_id))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Lists authors in id order, optionally those whose name contains `name` (case-insensitive).
