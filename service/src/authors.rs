@@ -7,8 +7,8 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::domain::{PersonName, SearchTerm};
 use crate::books::refresh_author_keys;
+use crate::domain::{PersonName, SearchTerm};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
 use crate::{Result, ServiceError};

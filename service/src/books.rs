@@ -17,9 +17,9 @@ mod keys;
 mod list;
 mod search;
 pub use detail::get;
+pub(crate) use keys::refresh_author_keys;
 pub use list::{BookFilter, BookSummary, available, list, of_author};
 pub use search::SearchQuery;
-pub(crate) use keys::refresh_author_keys;
 
 /// What a librarian supplies to add a book.
 #[derive(Clone, Debug)]
@@ -142,7 +142,10 @@ async fn lock<C: ConnectionTrait>(db: &C, id: i64) -> Result<book::Model> {
 }
 
 /// The authors of several books in one query, as `(book_id, author)` pairs ordered by author id.
-pub(crate) async fn authors_of<C: ConnectionTrait>(db: &C, book_ids: &[i64]) -> Result<Vec<(i64, author::Model)>> {
+pub(crate) async fn authors_of<C: ConnectionTrait>(
+    db: &C,
+    book_ids: &[i64],
+) -> Result<Vec<(i64, author::Model)>> {
     if book_ids.is_empty() {
         return Ok(Vec::new());
     }

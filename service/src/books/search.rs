@@ -35,9 +35,9 @@ enum Scope {
 /// FULLTEXT index does not hold; MariaDB matches them, like words shorter than its minimum token size, with
 /// `LIKE` so that "the" finds what it finds on the other backends.
 const INNODB_STOP_WORDS: [&str; 35] = [
-    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how", "i", "in", "is",
-    "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "who", "will",
-    "with", "und", "www",
+    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how", "i", "in",
+    "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "who",
+    "will", "with", "und", "www",
 ];
 /// InnoDB's default `innodb_ft_min_token_size`: shorter words are not in its FULLTEXT index.
 const INNODB_MIN_TOKEN_CHARS: usize = 3;
@@ -134,7 +134,11 @@ impl SearchQuery {
             .enumerate()
             .map(|(n, term)| {
                 let prefix = if n == last { "*" } else { "" };
-                let marks = if prefix.is_empty() && weight.is_empty() { String::new() } else { format!(":{prefix}{weight}") };
+                let marks = if prefix.is_empty() && weight.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{prefix}{weight}")
+                };
                 format!("'{}'{marks}", term.replace('\'', "''"))
             })
             .collect::<Vec<_>>()
@@ -185,7 +189,11 @@ impl SearchQuery {
             }
         }
         if !indexed.is_empty() {
-            let columns = if scope == Scope::Title { "`books`.`title_key`" } else { "`books`.`title_key`, `books`.`author_key`" };
+            let columns = if scope == Scope::Title {
+                "`books`.`title_key`"
+            } else {
+                "`books`.`title_key`, `books`.`author_key`"
+            };
             let sql = format!("MATCH({columns}) AGAINST(? IN BOOLEAN MODE)");
             conditions.insert(0, Expr::cust_with_values(sql, [indexed.join(" ")]));
         }

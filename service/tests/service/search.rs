@@ -141,7 +141,10 @@ async fn the_index_follows_every_change_to_titles_credits_and_names(db: TestDb) 
     let omens = book_by(&db.conn, "Good Omens", &[pratchett]).await.book.id;
     assert_eq!(found(&db.conn, "pratchett omens").await, [omens], "a new book with its authors");
 
-    let retitled = BookChanges { title: Some(title("Good Omens: The Nice and Accurate Prophecies")), ..BookChanges::default() };
+    let retitled = BookChanges {
+        title: Some(title("Good Omens: The Nice and Accurate Prophecies")),
+        ..BookChanges::default()
+    };
     books::update(&db.conn, omens, retitled).await.unwrap();
     assert_eq!(found(&db.conn, "accurate prophecies").await, [omens], "a title edit");
 
