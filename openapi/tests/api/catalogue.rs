@@ -9,6 +9,7 @@ crate::api_tests!(
     a_books_authors_are_replaced_added_and_removed,
     books_are_listed_with_filters_and_cursor,
     search_refuses_the_retired_title_filter_and_names_each_limit,
+    every_route_answers_with_a_trailing_slash_as_without,
     authors_are_managed_and_list_their_books,
     borrowers_are_managed_and_filtered,
 );
@@ -138,4 +139,24 @@ async fn search_refuses_the_retired_title_filter_and_names_each_limit(api: Api) 
         let page = api.get(&format!("/books?q={syntax}")).await;
         assert_eq!(page.ok(200)["items"], json!([]), "{syntax}");
     }
+}
+
+async fn every_route_answers_with_a_trailing_slash_as_without(api: Api) {
+    let herbert = api.author("Frank Herbert").await;
+    let dune = api.book("Dune", &[herbert]).await;
+    api.book("Dune Messiah", &[herbert]).await;
+    for path in
+        ["/books/available", "/books", &format!("/books/{dune}"), &format!("/authors/{herbert}/books")]
+    {
+        let plain = api.get(&format!("{path}?q=dune&limit=1")).await;
+        let slashed = api.get(&format!("{path}/?q=dune&limit=1")).await;
+        assert_eq!(slashed.ok(200), plain.ok(200), "{path}/ keeps its query string");
+    }
+    let created = api.post("/authors/", json!({ "name": "Brian Herbert" })).await;
+    assert_eq!(created.ok(201)["name"], json!("Brian Herbert"));
+    api.patch(&format!("/books/{dune}/"), json!({ "title": "Dune (1965)" })).await.ok(200);
+    api.get("/nowhere/").await.problem(404);
+    let spec = api.get("/openapi.json").await;
+    let paths = spec.ok(200)["paths"].as_object().unwrap();
+    assert!(paths.keys().all(|path| !path.ends_with('/')), "no second entry per route: {:?}", paths.keys());
 }
