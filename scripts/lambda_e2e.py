@@ -108,10 +108,10 @@ kind, answer, _ = emulator.invoke(docs)
 check("v1 stage prod: the spec's server is /prod", body_of(answer)["servers"] == [{"url": "/prod"}], answer)
 
 listing = fixture("http_v2_default")
-listing["rawQueryString"] = "title=kin"
-listing["queryStringParameters"] = {"title": "kin"}
+listing["rawQueryString"] = "q=kin"
+listing["queryStringParameters"] = {"q": "kin"}
 kind, answer, _ = emulator.invoke(listing)
-check("v2 $default: GET /books?title=kin finds the book",
+check("v2 $default: GET /books?q=kin finds the book",
       answer.get("statusCode") == 200 and [b["title"] for b in body_of(answer)["items"]] == ["Kindred"], answer)
 
 missing = fixture("rest_v1_prod")

@@ -11,6 +11,7 @@ mod docs;
 pub mod dto;
 mod observe;
 pub mod problem;
+mod slash;
 pub mod text;
 
 use std::time::Duration;
@@ -122,6 +123,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         routes = routes.at("/auth/dev-token", poem::get(auth::endpoint::dev_token));
     }
     routes
+        .around(slash::trim)
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
         .data(state)
