@@ -118,6 +118,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .catch_all_error(problem::catch_all)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .around(observe::security_headers)
+        .around(auth::caching::no_store_when_authenticated)
         .around(observe::observe)
 }
 

@@ -5,7 +5,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use service::reviews as svc;
 
-use super::access::{Actor, Token};
+use super::access::{Actor, MaybeToken, Token};
 use super::{ApiResult, Deleted, State, Tag};
 use crate::dto::{Review, ReviewPatch};
 
@@ -15,9 +15,12 @@ pub struct ReviewsApi;
 #[OpenApi(tag = "Tag::Reviews")]
 impl ReviewsApi {
     /// Get a review
+    ///
+    /// Public; `borrower_id` is shown only to librarians and to the review's author.
     #[oai(path = "/reviews/:id", method = "get", operation_id = "getReview")]
-    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Review>> {
-        Ok(Json(svc::get(&state.db, id).await?.into()))
+    async fn get(&self, token: MaybeToken, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Review>> {
+        let reader = token.review_reader(&state.db).await?;
+        Ok(Json(Review::from(svc::get(&state.db, id).await?).seen_by(reader)))
     }
 
     /// Edit a review

@@ -18,7 +18,8 @@ async fn bidi_overrides_zero_width_and_control_characters_are_refused_naming_the
     for hidden in ["\u{202E}", "\u{2066}", "\u{200B}", "\u{200D}", "\u{2060}", "\u{FEFF}"] {
         api.post("/authors", json!({ "name": format!("Frank{hidden} Herbert") })).await.invalid("name");
         api.post("/books", json!({ "title": format!("Du{hidden}ne") })).await.invalid("title");
-        let borrower = json!({ "name": "Ada", "email": "ada@example.org", "subject": format!("ada{hidden}") });
+        let borrower =
+            json!({ "name": "Ada", "email": "ada@example.org", "subject": format!("ada{hidden}") });
         api.post("/borrowers", borrower).await.invalid("subject");
     }
     let book = api.book("Dune", &[]).await;
@@ -32,24 +33,26 @@ async fn bidi_overrides_zero_width_and_control_characters_are_refused_naming_the
         api.post(&reviews, review).await.invalid("comment");
     }
     let multiline = "Slow start.\n\n\tThen it flies.";
-    let created = api.post(&reviews, json!({ "borrower_id": reader, "rating": 4, "comment": multiline })).await;
+    let created =
+        api.post(&reviews, json!({ "borrower_id": reader, "rating": 4, "comment": multiline })).await;
     let id = created.ok(201)["id"].as_i64().unwrap();
     assert_eq!(created.body["comment"], json!(multiline), "line breaks and tabs stay");
-    api.patch(&format!("/reviews/{id}"), json!({ "comment": "\u{1b}]0;owned\u{7}" })).await.invalid("comment");
+    api.patch(&format!("/reviews/{id}"), json!({ "comment": "\u{1b}]0;owned\u{7}" }))
+        .await
+        .invalid("comment");
     // Right-to-left text is text.
     api.author("نجيب محفوظ").await;
 }
 
 async fn reviews_name_their_author_only_to_librarians_and_the_author(api: Api) {
     let book = api.book("Dune", &[]).await;
-    let linked = |name: &str, subject: &str| {
-        json!({ "name": name, "email": format!("{subject}@example.org"), "subject": subject })
-    };
+    let linked = |name: &str, subject: &str| json!({ "name": name, "email": format!("{subject}@example.org"), "subject": subject });
     let ada = api.create("/borrowers", linked("Ada", "sub-ada")).await;
     api.create("/borrowers", linked("Bob", "sub-bob")).await;
     let loan = api.check_out(book, ada).await.ok(201)["id"].as_i64().unwrap();
     api.post_empty(&format!("/loans/{loan}/return")).await.ok(200);
-    let review = api.create(&format!("/books/{book}/reviews"), json!({ "borrower_id": ada, "rating": 5 })).await;
+    let review =
+        api.create(&format!("/books/{book}/reviews"), json!({ "borrower_id": ada, "rating": 5 })).await;
 
     let author_of = |reply: &Value| reply.get("borrower_id").cloned();
     let seen_by = |who: Who<'static>| {
@@ -67,14 +70,17 @@ async fn reviews_name_their_author_only_to_librarians_and_the_author(api: Api) {
     assert_eq!(seen_by(Who::Borrower("sub-ada")).await, (Some(json!(ada)), Some(json!(ada))));
     assert_eq!(seen_by(Who::Librarian).await, (Some(json!(ada)), Some(json!(ada))));
     // A token that does not check out is read as no token: the public view, not an error.
-    let listed =
-        api.send(Method::GET, &format!("/books/{book}/reviews"), None, &[("authorization", "Bearer x.y.z")]).await;
+    let listed = api
+        .send(Method::GET, &format!("/books/{book}/reviews"), None, &[("authorization", "Bearer x.y.z")])
+        .await;
     assert_eq!(author_of(&listed.ok(200)["items"][0]), None);
 }
 
 async fn authenticated_answers_are_never_stored_by_caches(api: Api) {
     let book = api.book("Dune", &[]).await;
-    for path in ["/borrowers".to_owned(), "/books".to_owned(), format!("/books/{book}/reviews"), "/loans".to_owned()] {
+    for path in
+        ["/borrowers".to_owned(), "/books".to_owned(), format!("/books/{book}/reviews"), "/loans".to_owned()]
+    {
         assert_eq!(api.get(&path).await.header("cache-control"), Some("no-store"), "{path}");
     }
     let refused = api.send(Method::GET, "/borrowers", None, &[("authorization", "Bearer x.y.z")]).await;
