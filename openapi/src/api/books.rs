@@ -10,7 +10,7 @@ use service::books::{self as svc, BookFilter, SearchQuery};
 use service::domain::CalendarDate;
 use service::reviews::{self as reviews_svc};
 
-use super::access::Token;
+use super::access::{MaybeToken, Token};
 use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page};
 use crate::dto::{
@@ -254,9 +254,12 @@ impl BooksApi {
     }
 
     /// List a book's reviews
+    ///
+    /// Public; `borrower_id` is shown only to librarians and on the reader's own reviews.
     #[oai(path = "/books/:id/reviews", method = "get", operation_id = "listBookReviews")]
     async fn reviews(
         &self,
+        token: MaybeToken,
         state: State<'_>,
         Path(id): Path<i64>,
         /// `next_cursor` of the previous page.
@@ -264,7 +267,9 @@ impl BooksApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<ReviewPage>> {
-        Ok(Json(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?.into()))
+        let reader = token.review_reader(&state.db).await?;
+        let reviews = ReviewPage::from(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?);
+        Ok(Json(reviews.seen_by(reader)))
     }
 
     /// Review a book
