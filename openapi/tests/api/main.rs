@@ -11,4 +11,5 @@ mod hostile;
 mod lending;
 mod soak;
 mod spec;
+mod timeouts;
 mod tokens;
