@@ -6,6 +6,7 @@
 mod constraints;
 mod introspect;
 mod search;
+mod timeout;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};

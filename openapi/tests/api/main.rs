@@ -14,4 +14,5 @@ mod lending;
 mod security;
 mod soak;
 mod spec;
+mod timeouts;
 mod tokens;

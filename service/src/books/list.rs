@@ -2,13 +2,13 @@
 //! two statements a page whatever its size.
 
 use entity::{author, book, book_author, loan};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
 };
 
-use super::search::SearchQuery;
+use super::search::{AUTHOR_TIER, SearchQuery, TITLE_TIER};
 use crate::domain::CalendarDate;
 use crate::page::{ListKind, Page, PageRequest};
 use crate::{Result, ServiceError, authors};
@@ -73,13 +73,6 @@ pub async fn of_author<C: ConnectionTrait>(
     list_as(db, ListKind::AuthorBooks, &filter, page).await
 }
 
-/// Where a page starts: after an id, or after a `(tier, id)` in a search's order.
-enum After {
-    Start,
-    Id(i64),
-    Ranked(i64, i64),
-}
-
 /// The column holding the id of a listed book's active loan (none when the book is available).
 const LOAN_ID: &str = "active_loan_id";
 
@@ -90,11 +83,43 @@ async fn list_as<C: ConnectionTrait>(
     page: &PageRequest,
 ) -> Result<Page<BookSummary>> {
     let backend = db.get_database_backend();
-    let after = if filter.q.is_some() {
-        page.after_ranked(kind)?.map_or(After::Start, |(tier, id)| After::Ranked(tier, id))
-    } else {
-        page.after(kind)?.map_or(After::Start, After::Id)
+    let Some(q) = &filter.q else {
+        let rows = fetch(db, filters(filter, page.after(kind)?)?, page.fetch_limit()).await?;
+        return summarise(db, Page::from_rows(kind, page, rows, |(b, _)| b.id)).await;
     };
+    // A search page is read tier by tier, each in id order: the title matches after the cursor, then, if
+    // the page is not full yet, the author-only matches. Each statement is a plain keyset page the planner
+    // can serve from the primary key (a common word) or the full-text index (a rare one), where one
+    // `ORDER BY tier, id` would sort every match first.
+    let after = page.after_ranked(kind)?;
+    if after.is_some_and(|(tier, _)| tier != TITLE_TIER && tier != AUTHOR_TIER) {
+        return Err(ServiceError::invalid(
+            "cursor",
+            "is not a cursor from this search; start again without it",
+        ));
+    }
+    let want = page.fetch_limit();
+    let mut rows = Vec::new();
+    if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
+        let condition = filters(filter, after.map(|(_, id)| id))?.add(q.title_condition(backend));
+        rows.extend(fetch(db, condition, want).await?.into_iter().map(|row| (TITLE_TIER, row)));
+    }
+    let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+    if fetched < want {
+        let bound = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map(|(_, id)| id);
+        let condition =
+            filters(filter, bound)?.add(q.condition(backend)).add(q.title_condition(backend).not());
+        rows.extend(fetch(db, condition, want - fetched).await?.into_iter().map(|row| (AUTHOR_TIER, row)));
+    }
+    let page = Page::from_ranked_rows(kind, page, rows, |(tier, (b, _))| (*tier, b.id));
+    summarise(db, page.map(|(_, row)| row)).await
+}
+
+/// The list's filters, and the keyset bound when the page continues after an id.
+///
+/// # Errors
+/// `Validation` for an empty date range.
+fn filters(filter: &BookFilter, after: Option<i64>) -> Result<Condition> {
     let published_from = filter.published_from.map(CalendarDate::get);
     let published_to = filter.published_to.map(CalendarDate::get);
     if let (Some(from), Some(to)) = (published_from, published_to)
@@ -103,7 +128,7 @@ async fn list_as<C: ConnectionTrait>(
         return Err(ServiceError::invalid("published_from", "must not be after published_to"));
     }
     let mut condition = Condition::all();
-    if let After::Id(after) = after {
+    if let Some(after) = after {
         condition = condition.add(book::Column::Id.gt(after));
     }
     if let Some(author_id) = filter.author_id {
@@ -128,43 +153,47 @@ async fn list_as<C: ConnectionTrait>(
         on_loan.expr(Expr::val(1)).from(loan::Entity).and_where(
             Expr::col((loan::Entity, loan::Column::BookId)).equals((book::Entity, book::Column::Id)),
         );
-        if let After::Id(after) = after {
+        if let Some(after) = after {
             // Repeat the cursor bound inside the subquery, so the planner starts the loans index there.
             on_loan.and_where(Expr::col((loan::Entity, loan::Column::BookId)).gt(after));
         }
         let on_loan = on_loan.to_owned();
         condition = condition.add(if available { Expr::not_exists(on_loan) } else { Expr::exists(on_loan) });
     }
-    let mut select = book::Entity::find();
-    if let Some(q) = &filter.q {
-        let tier = q.tier_expr(backend);
-        condition = condition.add(q.condition(backend));
-        if let After::Ranked(last_tier, last_id) = after {
-            condition = condition.add(
-                tier.clone().lt(last_tier).or(tier.clone().eq(last_tier).and(book::Column::Id.gt(last_id))),
-            );
-        }
-        select = select.order_by(tier, Order::Desc);
-    }
-    // The active loan rides along (one at most per book: `loans.book_id` is unique), so availability costs
-    // no statement of its own.
-    let statement = select
-        .left_join(loan::Entity)
-        .column_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID)
-        .filter(condition)
-        .order_by_asc(book::Column::Id)
-        .limit(page.fetch_limit())
-        .build(backend);
+    Ok(condition)
+}
+
+/// One page of books matching `condition` in id order, each with whether it is available: `SELECT page.*,
+/// loans.id FROM (SELECT … FROM books WHERE … ORDER BY id LIMIT n) AS page LEFT JOIN loans …`.
+///
+/// The active loan rides along (one at most per book: `loans.book_id` is unique), so availability costs no
+/// statement of its own; joined outside the page's derived table, it is looked up for that page's books
+/// only, by index, however many books the condition matches.
+async fn fetch<C: ConnectionTrait>(
+    db: &C,
+    condition: Condition,
+    limit: u64,
+) -> Result<Vec<(book::Model, bool)>> {
+    let backend = db.get_database_backend();
+    let inner =
+        book::Entity::find().filter(condition).order_by_asc(book::Column::Id).limit(limit).into_query();
+    let page = Alias::new("page");
+    let statement = Query::select()
+        .column((page.clone(), Asterisk))
+        .expr_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID)
+        .from_subquery(inner, page.clone())
+        .left_join(
+            loan::Entity,
+            Expr::col((loan::Entity, loan::Column::BookId)).equals((page.clone(), book::Column::Id)),
+        )
+        .order_by((page, book::Column::Id), Order::Asc)
+        .to_owned();
     let mut rows = Vec::new();
-    for row in db.query_all_raw(statement).await? {
+    for row in db.query_all_raw(backend.build(&statement)).await? {
         let loan_id: Option<i64> = row.try_get("", LOAN_ID)?;
         rows.push((book::Model::from_query_result(&row, "")?, loan_id.is_none()));
     }
-    let page = match &filter.q {
-        Some(q) => Page::from_ranked_rows(kind, page, rows, |(b, _)| (q.tier(&b.title_key), b.id)),
-        None => Page::from_rows(kind, page, rows, |(b, _)| b.id),
-    };
-    summarise(db, page).await
+    Ok(rows)
 }
 
 /// Adds authors to a page of books: one statement, whatever the page size.

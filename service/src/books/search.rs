@@ -4,8 +4,7 @@
 //! stored keys (`entity::search_key`), every word must be a word of the title or of an author's name, and the
 //! last one may also be the start of one (type-ahead: "dun" finds "Dune"). Results rank in two tiers: every
 //! word found in the title (tier 2) before those that needed the authors (tier 1), then by id, so the order
-//! is stable and a keyset cursor can carry `(tier, id)`. The tier is computed by the database to order
-//! the page, and again here from the last row's `title_key` to build the cursor: the same rule both ways.
+//! is stable and a keyset cursor can carry `(tier, id)`.
 
 use entity::{book, search_key};
 use sea_orm::DbBackend;
@@ -93,12 +92,6 @@ impl SearchQuery {
         self.found_in(&words)
     }
 
-    /// The tier of a result, from its `title_key`.
-    pub(crate) fn tier(&self, title_key: &str) -> i64 {
-        let words: Vec<&str> = title_key.split(' ').collect();
-        if self.found_in(&words) { TITLE_TIER } else { AUTHOR_TIER }
-    }
-
     fn found_in(&self, words: &[&str]) -> bool {
         let Some((last, whole)) = self.terms.split_last() else { return false };
         whole.iter().all(|term| words.contains(&term.as_str()))
@@ -110,9 +103,9 @@ impl SearchQuery {
         self.matched(backend, Scope::TitleAndAuthors)
     }
 
-    /// `CASE WHEN every word is in the title THEN 2 ELSE 1 END`, for `backend`.
-    pub(crate) fn tier_expr(&self, backend: DbBackend) -> Expr {
-        Expr::Case(Box::new(Expr::case(self.matched(backend, Scope::Title), TITLE_TIER).finally(AUTHOR_TIER)))
+    /// The condition "every word is in the title", for `backend`: the results of the first tier.
+    pub(crate) fn title_condition(&self, backend: DbBackend) -> Expr {
+        self.matched(backend, Scope::Title)
     }
 
     fn matched(&self, backend: DbBackend, scope: Scope) -> Expr {
@@ -242,12 +235,5 @@ mod tests {
         assert!(!query("mess herbert").matches(dune.0, dune.1), "only the last word is a prefix");
         assert!(!query("dune gaiman").matches(dune.0, dune.1), "every word must match");
         assert!(!query("une").matches(dune.0, dune.1), "a prefix, not a substring");
-    }
-
-    #[test]
-    fn title_matches_rank_above_author_matches() {
-        let q = query("herbert");
-        assert_eq!(q.tier("the herbert letters"), TITLE_TIER);
-        assert_eq!(q.tier("dune"), AUTHOR_TIER);
     }
 }

@@ -66,6 +66,8 @@ async fn pages_are_keyset_queries_without_offset(mut db: TestDb) {
     books::list(&db.conn, &BookFilter::default(), &page(first.next_cursor, 10)).await.unwrap();
     let statements = log.take();
     assert_eq!(statements.len(), 2, "books with their loans, then their authors: {statements:#?}");
+    books::available(&db.conn, &BookFilter::default(), &page(None, 10)).await.unwrap();
+    assert_eq!(log.take().len(), 2, "the available books likewise");
     let main = statements[0].to_uppercase();
     assert!(!main.contains("OFFSET"), "{main}");
     assert!(main.contains(r#""ID" >"#) || main.contains("`ID` >"), "the cursor is a bound on id: {main}");
