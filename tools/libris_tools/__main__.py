@@ -13,6 +13,11 @@ COMMANDS = {
     "pgbouncer-up": ("pgbouncer", "main_up", "start the local PgBouncer (prints export TEST_POSTGRES_URL=…)"),
     "pgbouncer-down": ("pgbouncer", "main_down", "stop it"),
     "pinning-check": ("pinning.check", "main", "mark | verify MARKER | self-test"),
+    "migrate-cli-check": ("checks.migrate_cli", "main", "sea-orm-cli migrate from the repository root [DATABASE_URL]"),
+    "crash-check": ("checks.crash", "main", "SIGKILL the server mid-load, restart, nothing acknowledged lost"),
+    "bench": ("bench.main", "main", "the benchmarks [--smoke | --scaling | --profile]"),
+    "bench-lambda": ("bench.lambda_run", "main", "the Lambda figures [COLD_RUNS] [WARM_INVOCATIONS]"),
+    "lambda-e2e": ("checks.lambda_e2e", "main", "the release bootstrap under the Runtime API emulator [BOOTSTRAP]"),
 }
 
 

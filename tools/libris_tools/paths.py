@@ -42,9 +42,11 @@ def artifacts():
 
 
 def tool_env():
-    """The environment for child processes: the target directory and the tools cache's bin/ on PATH."""
+    """The environment for child processes: the target directory, the tools cache's bin/ on PATH and this
+    package on PYTHONPATH (its scenario modules run as `python -m libris_tools.…`)."""
     env = dict(os.environ)
     env["CARGO_TARGET_DIR"] = str(target_dir())
     env["LIBRIS_TOOLS"] = str(tools_cache())
     env["PATH"] = f"{tools_cache() / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TOOLS), env.get("PYTHONPATH")) if p)
     return env

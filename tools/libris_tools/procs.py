@@ -33,8 +33,8 @@ def output(cmd, **kwargs):
 
 
 def cargo(*args, env=None, nice=False):
-    """`cargo ARGS --locked`, optionally at a lower priority (the machine's cores are shared)."""
-    cmd = (["nice", "-n", "10"] if nice else []) + ["cargo", *args, "--locked"]
+    """`cargo SUBCOMMAND --locked ARGS`, optionally at a lower priority (the machine's cores are shared)."""
+    cmd = (["nice", "-n", "10"] if nice else []) + ["cargo", args[0], "--locked", *args[1:]]
     return run(cmd, env=env)
 
 

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Lambda figures under the Runtime API emulator: cold start, warm latency, peak RSS.
 
-usage: bench_lambda.py BOOTSTRAP DATABASE_URL FIXTURES_DIR [COLD_RUNS] [WARM_INVOCATIONS]
+usage: python3 -m libris_tools.bench.lambda_figures BOOTSTRAP DATABASE_URL FIXTURES_DIR [COLD_RUNS] [WARM_INVOCATIONS]
 
 Cold start = time from spawning the process to the emulator receiving the response to its first event,
 GET /books/1 (HTTP API v2), with a cold database connection (the pool connects lazily on that request).
@@ -20,8 +19,7 @@ import time
 # GET /books/{id} is public, so the issuer is never asked: its settings only have to be valid.
 AUTH = {"LIBRIS_AUTH": "jwt", "LIBRIS_AUTH_ISSUER": "https://issuer.example", "LIBRIS_AUTH_AUDIENCE": "libris"}
 
-sys.path.insert(0, os.path.dirname(__file__))
-from lambda_emulator import Emulator, rss_kib  # noqa: E402
+from libris_tools.local.lambda_emulator import Emulator, rss_kib  # noqa: E402
 
 bootstrap, database_url, fixtures = sys.argv[1:4]
 cold_runs = int(sys.argv[4]) if len(sys.argv) > 4 else 10

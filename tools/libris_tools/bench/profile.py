@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Instructions per request of GET /books/{id}, and where they go, under callgrind.
 
-usage: bench_profile.py SERVER_BINARY DATABASE_URL BOOKS REQUESTS OUT_PREFIX
+usage: python3 -m libris_tools.bench.profile SERVER_BINARY DATABASE_URL BOOKS REQUESTS OUT_PREFIX
 
 Starts the server under `valgrind --tool=callgrind` with instrumentation off, so start-up and migrations
 are not counted; turns it on, sends 200 warm-up requests, zeroes the counters, sends REQUESTS requests
@@ -20,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from libris_local import LocalServer
+from libris_tools.local.server import LocalServer
 
 binary, database_url, books, requests, out = sys.argv[1:6]
 books, requests = int(books), int(requests)

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Crash safety: SIGKILL the server in the middle of a write load, restart it, and check that nothing
 acknowledged is lost and nothing is half-written.
 
-usage: crash_check.py SERVER_BINARY DATABASE_URL
+usage: python3 -m libris_tools.checks.crash_load SERVER_BINARY DATABASE_URL
 """
 
 import os
@@ -13,7 +12,7 @@ import sys
 import threading
 import time
 
-from libris_local import LocalServer
+from libris_tools.local.server import LocalServer
 
 binary, database_url = sys.argv[1:3]
 failures = []

@@ -9,25 +9,20 @@ moto signs its tokens with RS256 under its own key (kid `dummy`) and serves the 
 import base64
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
 
 import boto3
 
+from libris_tools.net import free_port
+
 REGION = "eu-west-1"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalCognito:
     def __init__(self, moto_server):
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen([moto_server, "-H", "127.0.0.1", "-p", str(self.port)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

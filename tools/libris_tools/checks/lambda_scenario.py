@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """End-to-end: the release `bootstrap` under the Runtime API emulator, against PostgreSQL, with callers
 authenticated by user-pool tokens of a Cognito emulated by moto.
 
-usage: lambda_e2e.py BOOTSTRAP DATABASE_URL FIXTURES_DIR   (run with the project venv's python)
+usage: python3 -m libris_tools.checks.lambda_scenario BOOTSTRAP DATABASE_URL FIXTURES_DIR   (run with the project venv's python)
 """
 
 import base64
@@ -11,9 +10,8 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-from cognito_local import LocalCognito, moto_server  # noqa: E402
-from lambda_emulator import Emulator  # noqa: E402
+from libris_tools.local.cognito import LocalCognito, moto_server  # noqa: E402
+from libris_tools.local.lambda_emulator import Emulator  # noqa: E402
 
 bootstrap, database_url, fixtures = sys.argv[1:4]
 failures = []

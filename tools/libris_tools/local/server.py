@@ -6,17 +6,12 @@ check that restarts the server asks for a new one.
 """
 
 import json
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from libris_tools.net import free_port
 
 
 class LocalServer:

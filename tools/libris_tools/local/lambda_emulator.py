@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A Lambda Runtime API emulator and test driver for the `bootstrap` binary.
 
 It implements the published Runtime API (2018-06-01: invocation/next, invocation/{id}/response,

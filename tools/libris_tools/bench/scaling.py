@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Scaling: the first page and a page at depth DEPTH of GET /books and GET /books/available.
 
-usage: bench_scaling.py SERVER_BINARY QUERY_PLANS_BINARY DATABASE_URL DEPTH REQUESTS [--write BENCHMARKS.md]
+usage: python3 -m libris_tools.bench.scaling SERVER_BINARY QUERY_PLANS_BINARY DATABASE_URL DEPTH REQUESTS [--write BENCHMARKS.md]
 
 For each page it times REQUESTS sequential requests on one keep-alive connection to the local server:
 server-side from the server's own request log line (`latency_ms`, measured around the whole request in
@@ -26,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from libris_local import LocalServer
+from libris_tools.local.server import LocalServer
 
 server_binary, plans_binary, database_url, depth, requests = sys.argv[1:6]
 depth, requests = int(depth), int(requests)

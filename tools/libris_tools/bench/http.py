@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """HTTP throughput and latency of the local server against pgbench's ceiling, on one PostgreSQL database.
 
-usage: bench_http.py SERVER_BINARY DATABASE_URL SECONDS RUNS CONNECTIONS BOOKS [QUERY_PLANS_BINARY]
+usage: python3 -m libris_tools.bench.http SERVER_BINARY DATABASE_URL SECONDS RUNS CONNECTIONS BOOKS [QUERY_PLANS_BINARY]
 Prints a Markdown table (min / median / max over RUNS) and a JSON line with every figure. With the
 `query_plans` example's binary, pgbench also runs the very statement GET /books/{id} sends (captured from
 the service, ids drawn at random like the primary-key case): the ceiling of that endpoint's own query.
@@ -16,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-from libris_local import LocalServer
+from libris_tools.local.server import LocalServer
 
 binary, database_url, seconds, runs, connections, books = sys.argv[1:7]
 query_plans = sys.argv[7] if len(sys.argv) > 7 else None
@@ -41,7 +40,7 @@ def unit_ms(value, unit):
 def wrk(path=None, script=None):
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
-        args += ["-s", os.path.join(here, "bench.d", script)]
+        args += ["-s", os.path.join(here, "data", script)]
     out = subprocess.run(args + [base + (path or "/")], capture_output=True, text=True,
                          env={**os.environ, "BOOKS": str(books), "TOKEN": token}).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -63,7 +62,7 @@ def detail_statement_script():
     return script.name
 
 
-def pgbench(script=os.path.join(here, "bench.d", "pk-select.sql")):
+def pgbench(script=os.path.join(here, "data", "pk-select.sql")):
     out = subprocess.run(["pgbench", "-n", "-M", "prepared", f"-c{connections}", "-j2", f"-T{seconds}",
                           "-f", script, database_url],
                          capture_output=True, text=True).stdout
