@@ -10,6 +10,7 @@ from .log import Failure
 COMMANDS = {
     "test": ("suite", "main", "the whole test suite (scripts/test)"),
     "ci": ("suite", "main_ci", "formatting, lints, then the suite with CI settings (.ci/run)"),
+    "databases": ("db", "main_ensure", "start PostgreSQL and MariaDB if they are stopped"),
     "pgbouncer-up": ("pgbouncer", "main_up", "start the local PgBouncer (prints export TEST_POSTGRES_URL=…)"),
     "pgbouncer-down": ("pgbouncer", "main_down", "stop it"),
     "pinning-check": ("pinning.check", "main", "mark | verify MARKER | self-test"),
@@ -17,6 +18,9 @@ COMMANDS = {
     "crash-check": ("checks.crash", "main", "SIGKILL the server mid-load, restart, nothing acknowledged lost"),
     "bench": ("bench.main", "main", "the benchmarks [--smoke | --scaling | --profile]"),
     "bench-lambda": ("bench.lambda_run", "main", "the Lambda figures [COLD_RUNS] [WARM_INVOCATIONS]"),
+    "schemathesis-check": ("checks.schemathesis", "main", "property-based API testing against the local server"),
+    "clients-check": ("checks.clients", "main", "the generated TypeScript client and Swagger UI in Chromium"),
+    "rust-client-check": ("checks.rust_client", "main", "the progenitor-generated Rust client's scenario"),
     "lambda-e2e": ("checks.lambda_e2e", "main", "the release bootstrap under the Runtime API emulator [BOOTSTRAP]"),
 }
 

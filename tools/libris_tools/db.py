@@ -71,3 +71,8 @@ def scratch_database(prefix, server=None):
 def answers(url):
     """Whether PostgreSQL at `url` accepts a query now."""
     return subprocess.run(["psql", "-X", "-qAt", url, "-c", "SELECT 1"], capture_output=True).returncode == 0
+
+
+def main_ensure(argv):
+    ensure_servers()
+    return 0
