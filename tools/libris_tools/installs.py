@@ -62,12 +62,13 @@ class BackgroundInstall:
             self.process.wait()
 
 
-ROTATION_HBA = "host all libris_rotation,libris_rotation_cut 127.0.0.1/32 scram-sha-256"
+ROTATION_HBA = "host all +libris_rotation_roles 127.0.0.1/32 scram-sha-256"
 
 
 def ensure_rotation_auth():
     """The credential-rotation tests need PostgreSQL to check their roles' passwords (the machine trusts
-    every loopback login otherwise): a scram-sha-256 line for those roles ahead of the trust lines."""
+    every loopback login otherwise): a scram-sha-256 line ahead of the trust lines for the members of the
+    group their per-run roles join (lambda/tests/rotation)."""
     server = urls.admin_url()
     hba = Path(db.psql(server, "SHOW hba_file"))
     lines = hba.read_text().splitlines()
