@@ -24,7 +24,7 @@ def sea_orm_cli_installed(binary=None):
         out = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout
     except OSError:
         return False
-    return SEA_ORM_CLI in out.split()[-1:] or f" {SEA_ORM_CLI}" in out
+    return out.split()[-1:] == [SEA_ORM_CLI]  # `sea-orm-cli 2.0.4`
 
 
 class BackgroundInstall:
