@@ -3,7 +3,6 @@
 import contextlib
 import secrets
 import shutil
-import subprocess
 from pathlib import Path
 
 from . import procs, urls
@@ -66,11 +65,6 @@ def scratch_database(prefix, server=None):
         yield urls.with_database(server, name)
     finally:
         drop_database(server, name)
-
-
-def answers(url):
-    """Whether PostgreSQL at `url` accepts a query now."""
-    return subprocess.run(["psql", "-X", "-qAt", url, "-c", "SELECT 1"], capture_output=True).returncode == 0
 
 
 def main_ensure(argv):

@@ -22,18 +22,3 @@ def with_query(url, query):
     parts = urlsplit(url)
     joined = f"{parts.query}&{query}" if parts.query else query
     return urlunsplit(parts._replace(query=joined))
-
-
-def host_port(url):
-    """(host, port) of a PostgreSQL URL, with PostgreSQL's default port."""
-    parts = urlsplit(url)
-    return parts.hostname or "", parts.port or 5432
-
-
-def redacted(url):
-    """The URL without its query string and password, for messages."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc, query=""))

@@ -17,15 +17,6 @@ def test_a_query_is_appended_to_an_existing_one():
     assert urls.with_query("postgres://h/db?a=1", "sslmode=disable") == "postgres://h/db?a=1&sslmode=disable"
 
 
-def test_host_and_port_default_to_postgres_port():
-    assert urls.host_port("postgres://u@localhost/db") == ("localhost", 5432)
-    assert urls.host_port("postgres://u@127.0.0.1:6470/db?sslmode=disable") == ("127.0.0.1", 6470)
-
-
-def test_redaction_hides_the_password_and_the_query():
-    assert urls.redacted("postgres://u:hunter2@h:1/db?password=x") == "postgres://u:***@h:1/db"
-
-
 def test_admin_url_comes_from_the_environment(monkeypatch):
     monkeypatch.delenv("TEST_POSTGRES_URL", raising=False)
     assert urls.admin_url() == urls.DEFAULT_SERVER

@@ -145,7 +145,7 @@ def main(argv):
         server = LocalServer(str(work / "libris"), env)
         log("starting the server (demo data)")
         with open(work / "server.log", "wb") as server_log:
-            server.start(output=server_log, timeout=60)
+            server.start(output=server_log, timeout=60, ready_path="/health/ready")
         try:
             # The checked-in spec is the contract; the served one must say the same. With LIBRIS_SKIP_BUILD=1
             # the binary may predate the work tree, so the run tests the binary against its own spec.

@@ -23,14 +23,14 @@ class LocalServer:
         self.process = None
         self.token = None
 
-    def start(self, output=subprocess.DEVNULL, timeout=20):
-        """Starts the server, waits until it answers, and takes a librarian token."""
+    def start(self, output=subprocess.DEVNULL, timeout=20, ready_path="/health"):
+        """Starts the server, waits until `ready_path` answers, and takes a librarian token."""
         self.process = subprocess.Popen(self.command, env=self.env, stdout=output, stderr=output)
         for _ in range(int(timeout / 0.05)):
             if self.process.poll() is not None:
                 raise SystemExit(f"the server exited with {self.process.returncode}")
             try:
-                urllib.request.urlopen(f"{self.base}/health", timeout=1)
+                urllib.request.urlopen(f"{self.base}{ready_path}", timeout=1)
                 self.token = self.dev_token("librarian")
                 return self
             except OSError:
