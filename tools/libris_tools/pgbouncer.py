@@ -25,6 +25,9 @@ from .net import port_open
 
 PG_PORT = 5432
 PROXY_ROLE = "libris_proxy"
+# The pinning check's self-test runs its pinning SQL as this role, so that it never lands among the statements
+# a concurrent suite's check reads for PROXY_ROLE.
+SELFTEST_ROLE = "libris_pincheck"
 
 
 def port():
@@ -109,29 +112,34 @@ server_check_query = select 1 /* pgbouncer server_check_query */
 
 
 def render_users():
-    return f'"{PROXY_ROLE}" ""\n"postgres" ""\n'
+    return "".join(f'"{role}" ""\n' for role in (PROXY_ROLE, SELFTEST_ROLE, "postgres"))
 
 
-PROXY_ROLE_SQL = f"""
-SELECT pg_advisory_xact_lock(hashtext('libris pgbouncer-up role')); -- serialise concurrent callers
+def role_sql(role):
+    return f"""
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PROXY_ROLE}') THEN
-    CREATE ROLE {PROXY_ROLE} LOGIN CREATEDB;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+    CREATE ROLE {role} LOGIN CREATEDB;
   END IF;
 END
 $$;
-ALTER ROLE {PROXY_ROLE} LOGIN CREATEDB;
+ALTER ROLE {role} LOGIN CREATEDB;
 -- Every statement this role runs lands in the server log, where the pinning check reads it.
-ALTER ROLE {PROXY_ROLE} SET log_statement = 'all';
+ALTER ROLE {role} SET log_statement = 'all';
 """
+
+
+PROXY_ROLE_SQL = ("SELECT pg_advisory_xact_lock(hashtext('libris pgbouncer-up role')); -- serialise concurrent callers\n"
+                  + role_sql(PROXY_ROLE) + role_sql(SELFTEST_ROLE))
 
 
 def ensure_proxy_role():
     cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres",
            "-d", "postgres"]
     if subprocess.run(cmd, input=PROXY_ROLE_SQL, text=True, stdout=subprocess.DEVNULL).returncode != 0:
-        raise Failure(f"could not set up the PostgreSQL role {PROXY_ROLE} (as postgres on 127.0.0.1:{PG_PORT})")
+        raise Failure(f"could not set up the PostgreSQL roles {PROXY_ROLE} and {SELFTEST_ROLE} "
+                      f"(as postgres on 127.0.0.1:{PG_PORT})")
 
 
 def running_pid(f):

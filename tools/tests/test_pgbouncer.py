@@ -42,3 +42,10 @@ def test_versions_are_read_from_pgbouncers_banner_and_compared():
     assert pgbouncer_build.good_enough((1, 21))
     assert not pgbouncer_build.good_enough((1, 18, 0))
     assert not pgbouncer_build.good_enough(None)
+
+
+def test_the_self_test_role_may_connect_too_so_its_sql_stays_apart_from_the_proxy_roles():
+    users = pgbouncer.render_users()
+    assert f'"{pgbouncer.PROXY_ROLE}" ""' in users and f'"{pgbouncer.SELFTEST_ROLE}" ""' in users
+    assert pgbouncer.SELFTEST_ROLE != pgbouncer.PROXY_ROLE
+    assert pgbouncer.SELFTEST_ROLE in pgbouncer.PROXY_ROLE_SQL

@@ -1,10 +1,10 @@
 """Proves against the real server, through PgBouncer, that verify fails on each kind of pinning statement
-(naming its reason) and passes on plain SQL, with psql and with sqlx-style prepared statements.
+(naming its reason) and passes on plain SQL, with psql and with sqlx-style prepared statements. It runs as
+its own role (pgbouncer.SELFTEST_ROLE), so that a concurrent suite's check of libris_proxy never sees its SQL.
 
 Each case: mark, run its SQL in a scratch database, verify only that database.
 """
 
-import os
 import re
 import subprocess
 import sys
@@ -73,7 +73,7 @@ def judge(expect, rc, output):
 
 def run_sql(kind, port, database, url, statements):
     if kind == "sqlx":
-        client = SqlxLikeClient(port, database)
+        client = SqlxLikeClient(port, database, pgbouncer.SELFTEST_ROLE)
         try:
             client.run(statements)
         finally:
@@ -87,7 +87,7 @@ def run_sql(kind, port, database, url, statements):
 def main():
     port = pgbouncer.port()
     pgbouncer.up(quiet=True)
-    role = os.environ.get("PINNING_CHECK_USER") or "libris_proxy"
+    role = pgbouncer.SELFTEST_ROLE
     name = db.scratch_name("libris_pincheck")
     admin = f"postgres://{role}@127.0.0.1:{port}/postgres"
     url = f"postgres://{role}@127.0.0.1:{port}/{name}"
