@@ -8,6 +8,7 @@ pub mod database;
 pub mod function;
 pub mod iam;
 pub mod init_error;
+pub mod metrics;
 pub mod relay;
 pub mod tls;
 
