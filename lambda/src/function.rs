@@ -119,7 +119,9 @@ impl ApiFunction {
         if let Ok(response) = &result {
             let status = response.status().as_u16();
             let route = metrics::route(&method, &path, status);
-            metrics::response(route, status, started.elapsed(), &self.statements).emit();
+            for record in metrics::response(route, status, started.elapsed(), &self.statements) {
+                record.emit();
+            }
         }
         result
     }
