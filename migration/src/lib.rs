@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_library;
 mod m20261127_000001_borrower_subject;
+pub mod roles;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

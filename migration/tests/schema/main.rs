@@ -5,6 +5,7 @@
 
 mod constraints;
 mod introspect;
+mod roles;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};
