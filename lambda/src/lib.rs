@@ -3,6 +3,7 @@
 //! adapter between lambda_http's types and poem. No business rule lives here.
 
 pub mod adapter;
+pub mod app_role;
 pub mod config;
 pub mod database;
 pub mod function;

@@ -1,6 +1,7 @@
 //! `bootstrap`: tracing for CloudWatch, configuration, the database pool made once before the first
 //! event, then either the API under lambda_http or the migration function.
 
+use lambda::app_role::{self, AppRoleSettings};
 use lambda::config::{LambdaConfig, Mode};
 use lambda::database;
 use lambda::function::ApiFunction;
@@ -35,6 +36,18 @@ async fn main() -> Result<(), lambda_http::Error> {
             lambda_http::run(service_fn(move |event: Request| function.handle(event))).await
         }
         Mode::Migrate => {
+            // The application role to set up after the migrations, and the client for its secret.
+            let app_role = match AppRoleSettings::read(&settings::Env::process()) {
+                Ok(Some(settings)) => {
+                    let aws = aws_config::load_from_env().await;
+                    Some((settings, aws_sdk_secretsmanager::Client::new(&aws)))
+                }
+                Ok(None) => None,
+                Err(error) => {
+                    return fail_init("Runtime.ConfigError", &format!("configuration error: {error}")).await;
+                }
+            };
+            let app_role = &app_role;
             let pool = match database::connect(&config.database, &config.pool).await {
                 Ok(pool) => pool,
                 Err(error) => {
@@ -55,6 +68,10 @@ async fn main() -> Result<(), lambda_http::Error> {
                         .collect();
                     Migrator::up(db, None).await?;
                     tracing::info!(applied = ?pending, "migrations applied");
+                    if let Some((settings, secrets)) = app_role {
+                        let generated = app_role::ensure(db, secrets, settings).await?;
+                        tracing::info!(role = %settings.user, new_password = generated, "application role set up");
+                    }
                     let applied = f64::from(u32::try_from(pending.len()).unwrap_or(u32::MAX));
                     Record::for_function()
                         .metric("MigrationsApplied", Unit::Count, applied)
