@@ -12,6 +12,7 @@ mod m20261127_000001_borrower_subject;
 mod m20261202_000001_book_search;
 mod m20261202_000001_retries_and_revisions;
 mod m20261202_000002_statement_timeout;
+pub mod roles;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

@@ -7,6 +7,7 @@ mod constraints;
 mod introspect;
 mod search;
 mod timeout;
+mod roles;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};
