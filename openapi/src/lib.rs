@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 mod docs;
 pub mod dto;
+mod idempotency;
 mod observe;
 pub mod problem;
 pub mod text;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub require_if_match: bool,
     /// How long the answer to a request with an `Idempotency-Key` is kept for retries.
     pub idempotency_ttl: Duration,
+    /// Whose turn it is to sweep expired idempotency keys.
+    idempotency_sweeper: idempotency::Sweeper,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
             cors_origins: Vec::new(),
             require_if_match: false,
             idempotency_ttl: Self::DEFAULT_IDEMPOTENCY_TTL,
+            idempotency_sweeper: idempotency::Sweeper::default(),
         }
     }
 }
@@ -84,6 +88,7 @@ impl AppState {
             cors_origins: settings.cors_origins.clone(),
             require_if_match: settings.require_if_match,
             idempotency_ttl: settings.idempotency_ttl,
+            idempotency_sweeper: idempotency::Sweeper::default(),
         }
     }
 }
@@ -121,7 +126,10 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     if dev_mode {
         routes = routes.at("/auth/dev-token", poem::get(auth::endpoint::dev_token));
     }
+    // Boxed once here: without it the nested middleware futures are deeper than rustc's layout limit.
     routes
+        .around(idempotency::idempotent)
+        .boxed()
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
         .data(state)

@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod hardening;
 mod hostile;
+mod idempotency;
 mod lending;
 mod soak;
 mod spec;
