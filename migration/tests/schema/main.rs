@@ -5,9 +5,9 @@
 
 mod constraints;
 mod introspect;
+mod roles;
 mod search;
 mod timeout;
-mod roles;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};
