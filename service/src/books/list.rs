@@ -100,15 +100,17 @@ async fn list_as<C: ConnectionTrait>(
     let want = page.fetch_limit();
     let mut rows = Vec::new();
     if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
-        let condition = filters(filter, None)?.add(q.title_condition(backend));
+        let condition = |indexed| Ok(filters(filter, None)?.add(q.title_condition(backend, indexed)));
         let found = fetch_matches(db, condition, after.map(|(_, id)| id), want).await?;
         rows.extend(found.into_iter().map(|row| (TITLE_TIER, row)));
     }
     let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     if fetched < want {
         let bound = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map(|(_, id)| id);
-        let condition =
-            filters(filter, None)?.add(q.condition(backend)).add(q.title_condition(backend).not());
+        let condition = |indexed| {
+            let title = q.title_condition(backend, indexed).not();
+            Ok(filters(filter, None)?.add(q.condition(backend, indexed)).add(title))
+        };
         let found = fetch_matches(db, condition, bound, want - fetched).await?;
         rows.extend(found.into_iter().map(|row| (AUTHOR_TIER, row)));
     }
@@ -179,17 +181,18 @@ const SEARCH_WINDOW: i64 = 4_000;
 /// provides, so the planner cannot walk the key), which is cheap because the words are evidently rare.
 async fn fetch_matches<C: ConnectionTrait>(
     db: &C,
-    condition: Condition,
+    condition: impl Fn(bool) -> Result<Condition>,
     after: Option<i64>,
     limit: u64,
 ) -> Result<Vec<(book::Model, bool)>> {
     let start = after.unwrap_or(0);
     let end = start.saturating_add(SEARCH_WINDOW);
-    let window = condition.clone().add(book::Column::Id.gt(start)).add(book::Column::Id.lte(end));
+    // Not from the full-text index: intersecting a common word's matches with the window would read them all.
+    let window = condition(false)?.add(book::Column::Id.gt(start)).add(book::Column::Id.lte(end));
     let mut rows = fetch_in(db, window, limit, KeyOrder::Walk).await?;
     let found = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     if found < limit {
-        let rest = condition.add(book::Column::Id.gt(end));
+        let rest = condition(true)?.add(book::Column::Id.gt(end));
         rows.extend(fetch_in(db, rest, limit - found, KeyOrder::Sort).await?);
     }
     Ok(rows)
