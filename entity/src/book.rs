@@ -24,6 +24,8 @@ pub struct Model {
     pub author_key: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Starts at 1 and goes up with every change: what an `ETag` names and an `If-Match` write checks.
+    pub version: i32,
     #[sea_orm(has_many, via = "book_author")]
     pub authors: HasMany<super::author::Entity>,
     /// At most one active loan: `loans.book_id` is unique.
@@ -35,4 +37,4 @@ pub struct Model {
     pub past_loans: HasMany<super::loan_history::Entity>,
 }
 
-timestamped!();
+timestamped!(versioned);

@@ -11,6 +11,7 @@ use crate::books::refresh_author_keys;
 use crate::domain::{PersonName, SearchTerm};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
+use crate::versioning::{Expected, guarded_delete, guarded_update, settle};
 use crate::{Result, ServiceError};
 
 /// Adds an author.
@@ -37,15 +38,29 @@ pub async fn rename<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     name: PersonName,
 ) -> Result<author::Model> {
+    rename_if(db, id, name, &Expected::Any).await
+}
+
+/// Renames an author if they are still at an expected revision, and rewrites the search keys of their
+/// books in the same transaction.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the author is at another revision.
+pub async fn rename_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    name: PersonName,
+    expected: &Expected,
+) -> Result<author::Model> {
     let name = name.into_inner();
     transaction(db, |txn| {
-        let name = name.clone();
+        let (name, expected) = (name.clone(), expected.clone());
         Box::pin(async move {
-            let mut model: author::ActiveModel = get(txn, id).await?.into();
-            model.name = Set(name);
-            let renamed = model.update(txn).await?;
+            let changes = author::ActiveModel { name: Set(name), ..Default::default() };
+            let result = guarded_update::<author::Entity>(changes, id, &expected).exec(txn).await?;
+            settle::<author::Entity, _>(txn, id, result.rows_affected).await?;
             refresh_author_keys(txn, &books_of(txn, id).await?).await?;
-            Ok(renamed)
+            get(txn, id).await
         })
     })
     .await
@@ -57,13 +72,25 @@ pub async fn rename<C: ConnectionTrait + TransactionTrait>(
 /// # Errors
 /// `NotFound` when there is no such author.
 pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64) -> Result<()> {
+    delete_if(db, id, &Expected::Any).await
+}
+
+/// Deletes an author if they are still at an expected revision, and drops the name from their books'
+/// search keys in the same transaction.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the author is at another revision.
+pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    expected: &Expected,
+) -> Result<()> {
     transaction(db, |txn| {
+        let expected = expected.clone();
         Box::pin(async move {
             let books = books_of(txn, id).await?;
-            let result = author::Entity::delete_by_id(id).exec(txn).await?;
-            if result.rows_affected == 0 {
-                return Err(ServiceError::NotFound { entity: "author", id });
-            }
+            let result = guarded_delete::<author::Entity>(id, &expected).exec(txn).await?;
+            settle::<author::Entity, _>(txn, id, result.rows_affected).await?;
             refresh_author_keys(txn, &books).await
         })
     })

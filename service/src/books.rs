@@ -10,6 +10,7 @@ use sea_orm::{
 use crate::domain::{CalendarDate, Isbn, Title};
 use crate::error::{DbFailure, classify};
 use crate::retry::transaction;
+use crate::versioning::{Expected, book_expectation, guarded_delete, guarded_update, settle};
 use crate::{ConflictCode, Result, ServiceError, authors};
 
 mod detail;
@@ -131,16 +132,6 @@ async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<book::Model> {
     book::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound { entity: "book", id })
 }
 
-/// The book, locked until the transaction ends: credit changes to one book take turns, so each recomputes
-/// `author_key` from the credits the one before it committed. (SQLite has one writer anyway.)
-async fn lock<C: ConnectionTrait>(db: &C, id: i64) -> Result<book::Model> {
-    book::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound { entity: "book", id })
-}
-
 /// The authors of several books in one query, as `(book_id, author)` pairs ordered by author id.
 pub(crate) async fn authors_of<C: ConnectionTrait>(
     db: &C,
@@ -167,7 +158,21 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     changes: BookChanges,
 ) -> Result<BookDetail> {
-    let mut model: book::ActiveModel = find(db, id).await?.into();
+    update_if(db, id, changes, &Expected::Any).await
+}
+
+/// Changes some of a book's fields if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the page is at another revision; `Conflict(isbn_taken)` for a duplicate ISBN.
+pub async fn update_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    changes: BookChanges,
+    expected: &Expected,
+) -> Result<BookDetail> {
+    let expected = book_expectation(db, id, expected).await?;
+    let mut model: book::ActiveModel = Default::default();
     if let Some(title) = changes.title {
         // The key goes in the same statement as the title, so search never sees one without the other.
         let title = title.into_inner();
@@ -180,8 +185,19 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     if let Some(published_date) = changes.published_date {
         model.published_date = Set(published_date.map(CalendarDate::get));
     }
-    model.update(db).await.map_err(isbn_conflict)?;
+    let result =
+        guarded_update::<book::Entity>(model, id, &expected).exec(db).await.map_err(isbn_conflict)?;
+    settle::<book::Entity, _>(db, id, result.rows_affected).await?;
     get(db, id).await
+}
+
+/// Moves a book to its next version, if it is at the expected one: the first step of every change to
+/// its author list, which also queues concurrent changes of one book on its row.
+async fn bump<C: ConnectionTrait>(db: &C, id: i64, expected: &Expected) -> Result<()> {
+    let expected = book_expectation(db, id, expected).await?;
+    let unchanged: book::ActiveModel = Default::default();
+    let result = guarded_update::<book::Entity>(unchanged, id, &expected).exec(db).await?;
+    settle::<book::Entity, _>(db, id, result.rows_affected).await
 }
 
 /// Removes a book with its reviews and loan history; refused while it is on loan.
@@ -189,19 +205,36 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
 /// # Errors
 /// `NotFound`; `Conflict(book_on_loan)` while the book is on loan.
 pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64) -> Result<()> {
+    delete_if(db, id, &Expected::Any).await
+}
+
+/// Removes a book if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the page is at another revision; `Conflict(book_on_loan)` while it is on loan.
+pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    expected: &Expected,
+) -> Result<()> {
     let on_loan = || ServiceError::conflict(ConflictCode::BookOnLoan, "the book is on loan; return it first");
     transaction(db, |txn| {
+        let expected = expected.clone();
         Box::pin(async move {
             find(txn, id).await?;
             if loan::Entity::find().filter(loan::Column::BookId.eq(id)).one(txn).await?.is_some() {
                 return Err(on_loan());
             }
+            let expected = book_expectation(txn, id, &expected).await?;
             // The foreign key from loans restricts the delete if a check-out raced in after the check.
-            book::Entity::delete_by_id(id).exec(txn).await.map_err(|e| match classify(&e) {
-                DbFailure::ForeignKeyViolation => on_loan(),
-                _ => e.into(),
-            })?;
-            Ok(())
+            let deleted =
+                guarded_delete::<book::Entity>(id, &expected).exec(txn).await.map_err(
+                    |e| match classify(&e) {
+                        DbFailure::ForeignKeyViolation => on_loan(),
+                        _ => e.into(),
+                    },
+                )?;
+            settle::<book::Entity, _>(txn, id, deleted.rows_affected).await
         })
     })
     .await
@@ -216,10 +249,24 @@ pub async fn set_authors<C: ConnectionTrait + TransactionTrait>(
     book_id: i64,
     author_ids: Vec<i64>,
 ) -> Result<Vec<author::Model>> {
+    set_authors_if(db, book_id, author_ids, &Expected::Any).await
+}
+
+/// Replaces a book's authors if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound` for the book; `Stale` when its page is at another revision; `Validation` on `author_ids`
+/// for an unknown author.
+pub async fn set_authors_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    book_id: i64,
+    author_ids: Vec<i64>,
+    expected: &Expected,
+) -> Result<Vec<author::Model>> {
     transaction(db, |txn| {
-        let ids = author_ids.clone();
+        let (ids, expected) = (author_ids.clone(), expected.clone());
         Box::pin(async move {
-            lock(txn, book_id).await?;
+            bump(txn, book_id, &expected).await?;
             authors::ensure_exist(txn, &ids).await?;
             book_author::Entity::delete_many()
                 .filter(book_author::Column::BookId.eq(book_id))
@@ -245,7 +292,7 @@ pub async fn add_author<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Vec<author::Model>> {
     transaction(db, |txn| {
         Box::pin(async move {
-            lock(txn, book_id).await?;
+            bump(txn, book_id, &Expected::Any).await?;
             link_authors(txn, book_id, &[author_id]).await?;
             refresh_author_keys(txn, &[book_id]).await
         })
@@ -263,9 +310,24 @@ pub async fn remove_author<C: ConnectionTrait + TransactionTrait>(
     book_id: i64,
     author_id: i64,
 ) -> Result<Vec<author::Model>> {
+    remove_author_if(db, book_id, author_id, &Expected::Any).await
+}
+
+/// Detaches an author from a book if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound` for the book, or when that author is not one of the book's; `Stale` when the book's page is
+/// at another revision.
+pub async fn remove_author_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    book_id: i64,
+    author_id: i64,
+    expected: &Expected,
+) -> Result<Vec<author::Model>> {
     transaction(db, |txn| {
+        let expected = expected.clone();
         Box::pin(async move {
-            lock(txn, book_id).await?;
+            bump(txn, book_id, &expected).await?;
             let removed = book_author::Entity::delete_many()
                 .filter(book_author::Column::BookId.eq(book_id))
                 .filter(book_author::Column::AuthorId.eq(author_id))

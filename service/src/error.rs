@@ -10,6 +10,10 @@ pub enum ServiceError {
     /// A library rule forbids the operation; `code` tells clients which one.
     #[error("{message}")]
     Conflict { code: ConflictCode, message: String },
+    /// A conditional write found the resource at another revision than the one expected: someone else
+    /// changed it since the caller read it.
+    #[error("{entity} {id} has changed since the revision given")]
+    Stale { entity: &'static str, id: i64 },
     #[error("{field}: {message}")]
     Validation { field: &'static str, message: String },
     /// The database cannot be reached right now; retrying later may succeed.

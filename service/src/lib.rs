@@ -9,14 +9,17 @@ pub mod books;
 pub mod borrowers;
 pub mod domain;
 mod error;
+pub mod idempotency;
 pub mod loans;
 pub mod page;
 mod policy;
 mod retry;
 pub mod reviews;
+pub mod versioning;
 
 pub use error::{ConflictCode, ServiceError};
 pub use policy::{LoanLimits, LoanPolicy, PolicyError};
+pub use versioning::Expected;
 
 /// Result of every service operation.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

@@ -5,16 +5,16 @@
 
 mod constraints;
 mod introspect;
+mod roles;
 mod search;
-mod timeout;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};
 
 use introspect::{foreign_keys, tables, unique_keys};
 
-const TABLES: [&str; 7] =
-    ["authors", "book_authors", "books", "borrowers", "loan_history", "loans", "reviews"];
+const TABLES: [&str; 8] =
+    ["authors", "book_authors", "books", "borrowers", "idempotency_keys", "loan_history", "loans", "reviews"];
 
 /// SQLite's FTS5 index of the catalogue search: the virtual table and the tables it keeps its index in.
 const SQLITE_SEARCH_TABLES: [&str; 5] =

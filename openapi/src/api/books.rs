@@ -3,14 +3,15 @@
 use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use service::ServiceError;
 use service::books::{self as svc, BookFilter, SearchQuery};
 use service::domain::CalendarDate;
 use service::reviews::{self as reviews_svc};
 
-use super::access::Token;
+use super::access::{MaybeToken, Token};
+use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page};
 use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
@@ -116,12 +117,28 @@ impl BooksApi {
     /// Add a book
     ///
     /// Librarians only.
-    #[oai(path = "/books", method = "post", operation_id = "createBook")]
+    #[oai(
+        path = "/books",
+        method = "post",
+        operation_id = "createBook",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn create(
         &self,
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBook>,
     ) -> ApiResult<BookCreated> {
         token.librarian()?;
@@ -133,14 +150,24 @@ impl BooksApi {
     /// Get a book
     ///
     /// The book with its authors, whether it is on loan (and until when) and its review statistics.
+    /// `ETag` changes whenever anything shown here does (a check-out, a review, an author renamed).
     #[oai(path = "/books/:id", method = "get", operation_id = "getBook")]
-    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Book>> {
-        Ok(Json(svc::get(&state.db, id).await?.into()))
+    async fn get(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The `ETag` of the copy you hold: 304 with no body if it is still current.
+        #[oai(name = "If-None-Match")]
+        Header(if_none_match): Header<Option<String>>,
+    ) -> ApiResult<Fetched<Book>> {
+        let detail = svc::get(&state.db, id).await?;
+        Fetched::answer(&detail.revision(), if_none_match.as_deref(), || detail.into())
     }
 
     /// Update a book
     ///
-    /// Changes the given fields only; `null` clears `isbn` or `published_date`.
+    /// Changes the given fields only; `null` clears `isbn` or `published_date`. With `If-Match`, only if
+    /// the book is still as read (else 412).
     ///
     /// Librarians only.
     #[oai(path = "/books/:id", method = "patch", operation_id = "updateBook")]
@@ -149,10 +176,15 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: the change is made only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<BookPatch>,
-    ) -> ApiResult<Json<Book>> {
+    ) -> ApiResult<Saved<Book>> {
         token.librarian()?;
-        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let detail = svc::update_if(&state.db, id, body.0.try_into()?, &expected).await?;
+        Ok(Saved::new(&detail.revision(), detail.into()))
     }
 
     /// Delete a book
@@ -161,13 +193,23 @@ impl BooksApi {
     ///
     /// Librarians only.
     #[oai(path = "/books/:id", method = "delete", operation_id = "deleteBook")]
-    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: deleted only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
+    ) -> ApiResult<Deleted> {
         token.librarian()?;
-        svc::delete(&state.db, id).await?;
+        svc::delete_if(&state.db, id, &expected(if_match.as_deref(), state.require_if_match)?).await?;
         Ok(Deleted::NoContent)
     }
 
     /// Replace a book's authors
+    ///
+    /// `If-Match` takes the book's `ETag`: the author list is part of the book.
     ///
     /// Librarians only.
     #[oai(path = "/books/:id/authors", method = "put", operation_id = "replaceBookAuthors")]
@@ -176,10 +218,14 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: replaced only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<BookAuthors>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
-        let authors = svc::set_authors(&state.db, id, body.0.author_ids).await?;
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let authors = svc::set_authors_if(&state.db, id, body.0.author_ids, &expected).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 
@@ -188,12 +234,28 @@ impl BooksApi {
     /// Adding an author already credited changes nothing.
     ///
     /// Librarians only.
-    #[oai(path = "/books/:id/authors", method = "post", operation_id = "addBookAuthor")]
+    #[oai(
+        path = "/books/:id/authors",
+        method = "post",
+        operation_id = "addBookAuthor",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn add_author(
         &self,
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBookAuthor>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
@@ -203,6 +265,8 @@ impl BooksApi {
 
     /// Remove an author from a book
     ///
+    /// `If-Match` takes the book's `ETag`: the author list is part of the book.
+    ///
     /// Librarians only.
     #[oai(path = "/books/:id/authors/:author_id", method = "delete", operation_id = "removeBookAuthor")]
     async fn remove_author(
@@ -211,16 +275,23 @@ impl BooksApi {
         state: State<'_>,
         Path(id): Path<i64>,
         Path(author_id): Path<i64>,
+        /// The book's `ETag` as you read it: removed only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
-        let authors = svc::remove_author(&state.db, id, author_id).await?;
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let authors = svc::remove_author_if(&state.db, id, author_id, &expected).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 
     /// List a book's reviews
+    ///
+    /// Public; `borrower_id` is shown only to librarians and on the reader's own reviews.
     #[oai(path = "/books/:id/reviews", method = "get", operation_id = "listBookReviews")]
     async fn reviews(
         &self,
+        token: MaybeToken,
         state: State<'_>,
         Path(id): Path<i64>,
         /// `next_cursor` of the previous page.
@@ -228,20 +299,38 @@ impl BooksApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<ReviewPage>> {
-        Ok(Json(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?.into()))
+        let reader = token.review_reader(&state.db).await?;
+        let reviews = ReviewPage::from(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?);
+        Ok(Json(reviews.seen_by(reader)))
     }
 
     /// Review a book
     ///
     /// Only a borrower who has borrowed the book (now or before) may review it, once. A borrower writes
     /// their own reviews (`borrower_id` must be theirs); a librarian may write one for any borrower.
-    #[oai(path = "/books/:id/reviews", method = "post", operation_id = "createReview")]
+    #[oai(
+        path = "/books/:id/reviews",
+        method = "post",
+        operation_id = "createReview",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn create_review(
         &self,
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
         Path(id): Path<i64>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewReview>,
     ) -> ApiResult<ReviewCreated> {
         let Json(input) = body;

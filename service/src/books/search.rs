@@ -117,7 +117,7 @@ impl SearchQuery {
         }
     }
 
-    /// `books.search_vector @@ to_tsquery('simple', 'w1' & 'w2' & 'last':*)`, each word restricted to weight
+    /// `<the indexed tsvector expression> @@ to_tsquery('simple', 'w1' & 'w2' & 'last':*)`, each word restricted to weight
     /// A (the title) for [`Scope::Title`]. The GIN index answers it.
     fn postgres(&self, scope: Scope, indexed: bool) -> Expr {
         let weight = if scope == Scope::Title { "A" } else { "" };
@@ -137,11 +137,11 @@ impl SearchQuery {
             })
             .collect::<Vec<_>>()
             .join(" & ");
-        // `|| ''` changes nothing but hides the column from the index.
+        // `|| ''` changes nothing but hides the expression from the index.
         let vector = if indexed {
-            r#""books"."search_vector""#
+            search_key::POSTGRES_SEARCH_VECTOR.to_owned()
         } else {
-            r#"("books"."search_vector" || ''::tsvector)"#
+            format!("({} || ''::tsvector)", search_key::POSTGRES_SEARCH_VECTOR)
         };
         // The query is written into the statement, not bound: PostgreSQL then plans each search for its
         // own words (a bound one, prepared and cached by the driver, gets a generic plan from its sixth
