@@ -11,6 +11,7 @@ mod docs;
 pub mod dto;
 mod observe;
 pub mod problem;
+pub mod rules;
 mod slash;
 pub mod text;
 
@@ -103,7 +104,7 @@ pub fn openapi_service() -> OpenApiService<api::Api, ()> {
 /// The spec as served at the root (no path prefix), as checked in at `openapi/openapi.json`.
 #[must_use]
 pub fn spec_json() -> String {
-    docs::json_for("")
+    docs::default_json_for("")
 }
 
 /// The whole application: API, docs, limits, problem+json for every error, request ids and logging.
