@@ -136,12 +136,12 @@ pub fn declare(spec: &mut Value, limits: LoanLimits) {
     for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|ops| ops.values_mut()) {
         let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
         for parameter in parameters.into_iter().flatten() {
-            if parameter["in"] == "query" && parameter["name"] == "limit" {
-                if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) {
-                    schema.insert("minimum".to_owned(), json!(1));
-                    schema.insert("maximum".to_owned(), json!(PageLimit::MAX));
-                    schema.insert("default".to_owned(), json!(PageLimit::DEFAULT));
-                }
+            let is_limit = parameter["in"] == "query" && parameter["name"] == "limit";
+            let schema = parameter.get_mut("schema").and_then(Value::as_object_mut).filter(|_| is_limit);
+            if let Some(schema) = schema {
+                schema.insert("minimum".to_owned(), json!(1));
+                schema.insert("maximum".to_owned(), json!(PageLimit::MAX));
+                schema.insert("default".to_owned(), json!(PageLimit::DEFAULT));
             }
         }
     }

@@ -11,6 +11,7 @@ mod hardening;
 mod hostile;
 mod key_fetching;
 mod lending;
+mod rules;
 mod security;
 mod soak;
 mod spec;
