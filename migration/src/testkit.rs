@@ -7,9 +7,12 @@
 //! An unreachable server skips the test with a `skipped: …` line, except in CI (`CI=true`), where it fails
 //! the run: a green CI must mean the test ran on every backend.
 //!
-//! With `TEST_AS_APP_ROLE=true`, a migrated PostgreSQL test database is handed out logged in as a fresh
-//! application role ([`crate::roles`]: data rights only, the role's time limits), dropped afterwards, so
-//! a run of a test suite proves the code needs no more than that role may do.
+//! With `TEST_AS_APP_ROLE=true`, a migrated PostgreSQL test database is handed out logged in as the
+//! application role `libris_test_app` ([`crate::roles`]: data rights in that database only, the role's
+//! time limits), so a run of a test suite proves the code needs no more than that role may do. One role
+//! for every test, set up under a transaction-scoped advisory lock (roles are server-wide, and setting up
+//! the same role concurrently collides), because a pooler in front of the server (PgBouncer) lets in only
+//! the users it lists; its rights go with each test database.
 #![expect(clippy::expect_used, reason = "test support: a broken harness should abort the test loudly")]
 
 use std::fmt;
@@ -17,12 +20,14 @@ use std::fmt;
 use rand::Rng;
 use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait,
 };
 use settings::{Env, redact_url};
 
 use crate::Migrator;
 
+/// The application role tests log in as with `TEST_AS_APP_ROLE=true`.
+pub const APP_ROLE: &str = "libris_test_app";
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
 
@@ -72,7 +77,7 @@ struct Dropper {
     server_url: String,
     name: String,
     backend: Backend,
-    /// The application role the test logged in as, dropped after the database.
+    /// The application role the test logged in as (not dropped: every test shares it).
     role: Option<String>,
 }
 
@@ -106,12 +111,15 @@ impl TestDb {
         }
     }
 
-    /// Sets up a fresh application role in this database and reconnects as it (see the module docs).
+    /// Sets up the application role in this database and reconnects as it (see the module docs).
     async fn log_in_as_app_role(&mut self) {
-        let role = format!("libris_test_app_{:012x}", rand::rng().random::<u64>() >> 16);
-        crate::roles::ensure_app_role(&self.conn, &role, "unused", crate::roles::RoleLimits::default())
+        let role = APP_ROLE.to_owned();
+        let txn = self.conn.begin().await.expect("a transaction opens");
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(1902)").await.expect("the role lock is taken");
+        crate::roles::ensure_app_role(&txn, &role, "unused", crate::roles::RoleLimits::default())
             .await
             .expect("the test server lets the migrator create the application role");
+        txn.commit().await.expect("the role set-up commits");
         if let Some(dropper) = &mut self.dropper {
             dropper.role = Some(role.clone());
         }
@@ -168,12 +176,6 @@ impl Drop for TestDb {
                 };
                 if let Err(error) = admin.execute_unprepared(&sql).await {
                     eprintln!("could not drop test database {}: {error}", dropper.name);
-                }
-                if let Some(role) = &dropper.role {
-                    if let Err(error) = admin.execute_unprepared(&format!("DROP ROLE IF EXISTS {role}")).await
-                    {
-                        eprintln!("could not drop test role {role}: {error}");
-                    }
                 }
                 drop(admin.close().await);
             });
