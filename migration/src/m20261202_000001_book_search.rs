@@ -2,10 +2,9 @@
 //! `books.author_key`, see `entity::search_key`), each backend's own full-text index over them, and an index
 //! for the published-date filter.
 //!
-//! - PostgreSQL: a generated, weighted `tsvector` (title words weight A, author words B) with a GIN index;
-//!   the service asks `search_vector @@ to_tsquery('simple', …)` and restricts to weight A for "all words
-//!   in the title". The `simple` configuration only lower-cases, and the keys are already folded, so no
-//!   stemming or stop words make PostgreSQL disagree with the other backends.
+//! - PostgreSQL: nothing more here; the next migration builds a GIN index over a weighted `tsvector`
+//!   expression of the two keys, and the published-date index, `CONCURRENTLY`, outside a transaction, so
+//!   that a deploy never locks `books` against writes while they build.
 //! - SQLite: an FTS5 external-content table over the two columns (no second copy of the text), kept in
 //!   step by triggers on `books`.
 //! - MariaDB/MySQL: FULLTEXT indexes over both columns and over the title alone, for BOOLEAN MODE. Their
@@ -45,19 +44,11 @@ enum Authors {
     Name,
 }
 
-/// Serves `published_from`/`published_to` on the books lists.
-const PUBLISHED_INDEX: &str = "idx_books_published";
+/// Serves `published_from`/`published_to` on the books lists (PostgreSQL's is built concurrently in
+/// the next migration).
+pub(crate) const PUBLISHED_INDEX: &str = "idx_books_published";
 /// Books keyed per statement by the back-fill: a few thousand bound values, under every backend's limit.
 const BATCH: u64 = 500;
-
-const POSTGRES_UP: [&str; 2] = [
-    "ALTER TABLE books ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (\
-     setweight(to_tsvector('simple'::regconfig, title_key), 'A') || \
-     setweight(to_tsvector('simple'::regconfig, author_key), 'B')) STORED",
-    "CREATE INDEX idx_books_search ON books USING GIN (search_vector)",
-];
-const POSTGRES_DOWN: [&str; 2] =
-    ["DROP INDEX idx_books_search", "ALTER TABLE books DROP COLUMN search_vector"];
 
 const SQLITE_UP: [&str; 5] = [
     "CREATE VIRTUAL TABLE books_fts USING fts5(title_key, author_key, content='books', content_rowid='id')",
@@ -108,7 +99,7 @@ impl MigrationTrait for Migration {
         }
         backfill(manager).await?;
         match manager.get_database_backend() {
-            DbBackend::Postgres => run_all(manager, &POSTGRES_UP).await?,
+            DbBackend::Postgres => return Ok(()),
             DbBackend::Sqlite => run_all(manager, &SQLITE_UP).await?,
             _ => run_all(manager, &MYSQL_UP).await?,
         }
@@ -125,11 +116,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_index(Index::drop().name(PUBLISHED_INDEX).table(Books::Table).to_owned()).await?;
         match manager.get_database_backend() {
-            DbBackend::Postgres => run_all(manager, &POSTGRES_DOWN).await?,
-            DbBackend::Sqlite => run_all(manager, &SQLITE_DOWN).await?,
-            _ => run_all(manager, &MYSQL_DOWN).await?,
+            DbBackend::Postgres => {}
+            backend => {
+                manager
+                    .drop_index(Index::drop().name(PUBLISHED_INDEX).table(Books::Table).to_owned())
+                    .await?;
+                let statements: &[&str] =
+                    if backend == DbBackend::Sqlite { &SQLITE_DOWN } else { &MYSQL_DOWN };
+                run_all(manager, statements).await?;
+            }
         }
         for column in [Books::AuthorKey, Books::TitleKey] {
             manager.alter_table(Table::alter().table(Books::Table).drop_column(column).to_owned()).await?;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 mod docs;
 pub mod dto;
+mod idempotency;
 mod observe;
 pub mod problem;
 mod slash;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub require_if_match: bool,
     /// How long the answer to a request with an `Idempotency-Key` is kept for retries.
     pub idempotency_ttl: Duration,
+    /// Whose turn it is to sweep expired idempotency keys.
+    idempotency_sweeper: idempotency::Sweeper,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             cors_origins: Vec::new(),
             require_if_match: false,
             idempotency_ttl: Self::DEFAULT_IDEMPOTENCY_TTL,
+            idempotency_sweeper: idempotency::Sweeper::default(),
         }
     }
 }
@@ -85,6 +89,7 @@ impl AppState {
             cors_origins: settings.cors_origins.clone(),
             require_if_match: settings.require_if_match,
             idempotency_ttl: settings.idempotency_ttl,
+            idempotency_sweeper: idempotency::Sweeper::default(),
         }
     }
 }
@@ -123,6 +128,8 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         routes = routes.at("/auth/dev-token", poem::get(auth::endpoint::dev_token));
     }
     routes
+        // Idempotency sees the path as routed, after a trailing slash is trimmed.
+        .around(idempotency::idempotent)
         .around(slash::trim)
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))

@@ -13,7 +13,7 @@
 //! PostgreSQL plans a prepared statement's first five executions), then once as a generic plan, which it may
 //! switch to from the sixth on (the driver caches prepared statements per connection). The last run of the
 //! first kind is printed in full.
-#![expect(clippy::print_stdout, reason = "a report for scripts/bench_scaling.py, printed")]
+#![expect(clippy::print_stdout, reason = "a report for tools/libris_tools/bench/scaling.py, printed")]
 
 use std::sync::{Arc, Mutex};
 

@@ -7,7 +7,6 @@ mod constraints;
 mod introspect;
 mod roles;
 mod search;
-mod timeout;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};

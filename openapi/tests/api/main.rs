@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod hardening;
 mod hostile;
+mod idempotency;
 mod key_fetching;
 mod lending;
 mod security;

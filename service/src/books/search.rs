@@ -116,7 +116,7 @@ impl SearchQuery {
         }
     }
 
-    /// `books.search_vector @@ to_tsquery('simple', 'w1' & 'w2' & 'last':*)`, each word restricted to weight
+    /// `<the indexed tsvector expression> @@ to_tsquery('simple', 'w1' & 'w2' & 'last':*)`, each word restricted to weight
     /// A (the title) for [`Scope::Title`]. The GIN index answers it.
     fn postgres(&self, scope: Scope) -> Expr {
         let weight = if scope == Scope::Title { "A" } else { "" };
@@ -136,7 +136,8 @@ impl SearchQuery {
             })
             .collect::<Vec<_>>()
             .join(" & ");
-        Expr::cust_with_values(r#""books"."search_vector" @@ to_tsquery('simple', $1)"#, [query])
+        let condition = format!("{} @@ to_tsquery('simple', $1)", search_key::POSTGRES_SEARCH_VECTOR);
+        Expr::cust_with_values(condition, [query])
     }
 
     /// `books.id IN (SELECT rowid FROM books_fts WHERE books_fts MATCH '"w1" "w2" "last"*')`, each phrase
