@@ -6,6 +6,13 @@
 //!
 //! An unreachable server skips the test with a `skipped: …` line, except in CI (`CI=true`), where it fails
 //! the run: a green CI must mean the test ran on every backend.
+//!
+//! With `TEST_AS_APP_ROLE=true`, a migrated PostgreSQL test database is handed out logged in as the
+//! application role `libris_test_app` ([`crate::roles`]: data rights in that database only, the role's
+//! time limits), so a run of a test suite proves the code needs no more than that role may do. One role
+//! for every test, set up under a transaction-scoped advisory lock (roles are server-wide, and setting up
+//! the same role concurrently collides), because a pooler in front of the server (PgBouncer) lets in only
+//! the users it lists; its rights go with each test database.
 #![expect(clippy::expect_used, reason = "test support: a broken harness should abort the test loudly")]
 
 use std::fmt;
@@ -13,12 +20,14 @@ use std::fmt;
 use rand::Rng;
 use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait,
 };
 use settings::{Env, redact_url};
 
 use crate::Migrator;
 
+/// The application role tests log in as with `TEST_AS_APP_ROLE=true`.
+pub const APP_ROLE: &str = "libris_test_app";
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
 
@@ -68,6 +77,8 @@ struct Dropper {
     server_url: String,
     name: String,
     backend: Backend,
+    /// The application role the test logged in as (not dropped: every test shares it).
+    role: Option<String>,
 }
 
 impl TestDb {
@@ -79,9 +90,42 @@ impl TestDb {
 
     /// A fresh database with every migration applied, or `None` when the test is skipped.
     pub async fn migrated(backend: Backend) -> Option<Self> {
-        let db = Self::empty(backend).await?;
+        let mut db = Self::empty(backend).await?;
         Migrator::up(&db.conn, None).await.expect("migrations apply to a fresh database");
+        if backend == Backend::Postgres && Env::process().var("TEST_AS_APP_ROLE").as_deref() == Some("true") {
+            db.log_in_as_app_role().await;
+        }
         Some(db)
+    }
+
+    /// A connection to this database with the server's administrative user: the test's own connection,
+    /// unless the test logs in as the application role, which may not, say, drop a table to stage a
+    /// failure.
+    pub async fn admin(&self) -> DatabaseConnection {
+        match &self.dropper {
+            Some(dropper) if dropper.role.is_some() => {
+                let url = with_database(&dropper.server_url, &dropper.name);
+                Database::connect(quiet(&url)).await.expect("the administrative user logs in")
+            }
+            _ => self.conn.clone(),
+        }
+    }
+
+    /// Sets up the application role in this database and reconnects as it (see the module docs).
+    async fn log_in_as_app_role(&mut self) {
+        let role = APP_ROLE.to_owned();
+        let txn = self.conn.begin().await.expect("a transaction opens");
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(1902)").await.expect("the role lock is taken");
+        crate::roles::ensure_app_role(&txn, &role, "unused", crate::roles::RoleLimits::default())
+            .await
+            .expect("the test server lets the migrator create the application role");
+        txn.commit().await.expect("the role set-up commits");
+        if let Some(dropper) = &mut self.dropper {
+            dropper.role = Some(role.clone());
+        }
+        self.url = with_user(&self.url, &role);
+        let app = Database::connect(quiet(&self.url)).await.expect("the application role logs in");
+        drop(std::mem::replace(&mut self.conn, app).close().await);
     }
 
     /// A fresh database with no tables, or `None` when the test is skipped.
@@ -105,7 +149,7 @@ impl TestDb {
             .expect("the test server lets us create a database");
         drop(admin.close().await);
         let url = with_database(&server_url, &name);
-        let dropper = Dropper { server_url, name, backend };
+        let dropper = Dropper { server_url, name, backend, role: None };
         let conn = Database::connect(quiet(&url)).await.expect("the new test database accepts connections");
         Some(Self { conn, backend, url, dropper: Some(dropper) })
     }
@@ -144,6 +188,13 @@ fn quiet(url: &str) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false).max_connections(8);
     options
+}
+
+/// Replaces the user (and any password) of a URL.
+fn with_user(url: &str, user: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
 }
 
 /// Replaces the database name (the URL path) of a server URL, keeping any query string.
@@ -207,5 +258,14 @@ mod tests {
             with_database("postgres://u:p@h/db?sslmode=require", "t2"),
             "postgres://u:p@h/t2?sslmode=require"
         );
+    }
+
+    #[test]
+    fn the_user_of_a_url_is_replaced_with_its_password_and_the_rest_kept() {
+        assert_eq!(
+            with_user("postgres://u:p@h:5432/t1?sslmode=require", "app"),
+            "postgres://app@h:5432/t1?sslmode=require"
+        );
+        assert_eq!(with_user("postgres://h/t1", "app"), "postgres://app@h/t1");
     }
 }

@@ -91,7 +91,7 @@ async fn an_unreachable_database_is_503_with_retry_after(api: Api) {
 
 async fn internal_failures_are_500_without_internal_text(api: Api) {
     let book = api.book("Dune", &[]).await;
-    api.db.conn.execute_unprepared("DROP TABLE reviews").await.unwrap();
+    api.db.admin().await.execute_unprepared("DROP TABLE reviews").await.unwrap();
     let reply = api.get(&format!("/books/{book}")).await;
     let text = reply.problem(500).to_string().to_lowercase();
     for leak in ["reviews", "select", "sqlx", "table", "relation"] {

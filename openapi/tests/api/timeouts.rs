@@ -12,7 +12,8 @@ async fn a_statement_past_the_time_limit_is_503_and_the_one_connection_serves_th
     let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
     // The limit a deployment's role gets from the migrations, shortened; sessions opened from now on have it.
     let limit = format!("ALTER DATABASE {} SET statement_timeout = '300ms'", db.name());
-    db.conn.execute_unprepared(&limit).await.unwrap();
+    // (As the database's owner: with TEST_AS_APP_ROLE the test's own connection may not alter it.)
+    db.admin().await.execute_unprepared(&limit).await.unwrap();
     let mut options = ConnectOptions::new(db.url.clone());
     options.max_connections(1).sqlx_logging(false);
     let one_connection = Database::connect(options).await.unwrap();
