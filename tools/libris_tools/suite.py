@@ -74,6 +74,9 @@ def suite_steps(steps):
         steps.run("password rule for the rotation test roles", installs.ensure_rotation_auth)
         env = {**paths.tool_env(), "MOTO_SERVER": str(venv.bin_path("moto_server"))}
         steps.run("cargo test (workspace)", lambda: procs.cargo("test", "--workspace", env=env))
+        steps.run("the API tests on PostgreSQL logged in as the least-privilege application role",
+                  lambda: procs.cargo("test", "--workspace", "--test", "api", "postgres",
+                                      env={**env, "TEST_AS_APP_ROLE": "true"}))
         # From here on the CPU is mostly idle between database round trips: the release build fills it.
         steps.run("release bootstrap build started (background, driver check first)", bootstrap.start)
         steps.run("sea-orm-cli install joined", sea_orm_cli.join)
