@@ -45,6 +45,13 @@ fn comment() -> String {
     )
 }
 
+/// A list's search filter (`SearchTerm`): blank is none; otherwise, trimmed, at most `max` characters and
+/// no control characters.
+fn search_term(max: usize) -> String {
+    let inner = max.saturating_sub(2);
+    format!("^[{SPACE}]*(?:[^{SPACE}{CONTROL}](?:[^{CONTROL}]{{0,{inner}}}[^{SPACE}{CONTROL}])?)?[{SPACE}]*$")
+}
+
 /// The request bodies that refuse unknown fields (`#[oai(deny_unknown_fields)]` on each in `dto::requests`).
 pub const CLOSED_BODIES: &[&str] = &[
     "NewBook",
@@ -136,6 +143,15 @@ pub fn declare(spec: &mut Value, limits: LoanLimits) {
     for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|ops| ops.values_mut()) {
         let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
         for parameter in parameters.into_iter().flatten() {
+            let filter = match parameter["name"].as_str() {
+                Some("name") => Some(search_term(PersonName::MAX_CHARS)),
+                Some("email") => Some(search_term(Email::MAX_CHARS)),
+                _ => None,
+            };
+            let schema = parameter.get_mut("schema").and_then(Value::as_object_mut);
+            if let (Some(schema), Some(pattern)) = (schema, filter) {
+                schema.insert("pattern".to_owned(), Value::String(pattern));
+            }
             let is_limit = parameter["in"] == "query" && parameter["name"] == "limit";
             let schema = parameter.get_mut("schema").and_then(Value::as_object_mut).filter(|_| is_limit);
             if let Some(schema) = schema {

@@ -95,6 +95,22 @@ fn text_patterns_accept_what_the_domain_accepts_and_refuse_the_rest() {
     }
 }
 
+#[test]
+fn search_filters_declare_the_search_term_rules() {
+    let spec = spec();
+    let parameters = spec["paths"]["/borrowers"]["get"]["parameters"].as_array().unwrap().clone();
+    let name = parameters.iter().find(|p| p["name"] == "name").unwrap();
+    let name = Regex::new(name["schema"]["pattern"].as_str().unwrap()).unwrap();
+    for accepted in ["", "  ", "ada", &"n".repeat(200)] {
+        assert!(name.is_match(accepted), "{accepted:?}");
+        service::domain::SearchTerm::name(accepted).unwrap();
+    }
+    for refused in ["a\u{1}b", &"n".repeat(201)] {
+        assert!(!name.is_match(refused), "{refused:?}");
+        assert!(service::domain::SearchTerm::name(refused).is_err(), "{refused:?}");
+    }
+}
+
 async fn page_sizes_are_1_to_100_as_declared(api: Api) {
     for path in ["/books", "/books/available", "/authors", "/borrowers", "/loans"] {
         api.get(&format!("{path}?limit=1")).await.ok(200);
