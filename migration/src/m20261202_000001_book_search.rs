@@ -2,9 +2,13 @@
 //! `books.author_key`, see `entity::search_key`), each backend's own full-text index over them, and an index
 //! for the published-date filter.
 //!
-//! - PostgreSQL: nothing more here; the next migration builds a GIN index over a weighted `tsvector`
-//!   expression of the two keys, and the published-date index, `CONCURRENTLY`, outside a transaction, so
-//!   that a deploy never locks `books` against writes while they build.
+//! - PostgreSQL: a weighted `tsvector` column, `search_vector` (title words weight A, author words B, in
+//!   the `simple` configuration, which only lower-cases: the keys are already folded, so no stemming or
+//!   stop words make PostgreSQL disagree with the other backends), kept by a trigger whenever a key
+//!   changes. Not a stored generated column: adding one rewrites the whole table under an exclusive lock,
+//!   while a nullable column without a default is added instantly and the back-fill below fills it. The
+//!   next migration builds its GIN index and the published-date index `CONCURRENTLY`, outside a
+//!   transaction, so a deploy never blocks writes to `books` while they build.
 //! - SQLite: an FTS5 external-content table over the two columns (no second copy of the text), kept in
 //!   step by triggers on `books`.
 //! - MariaDB/MySQL: FULLTEXT indexes over both columns and over the title alone, for BOOLEAN MODE. Their
@@ -49,6 +53,20 @@ enum Authors {
 pub(crate) const PUBLISHED_INDEX: &str = "idx_books_published";
 /// Books keyed per statement by the back-fill: a few thousand bound values, under every backend's limit.
 const BATCH: u64 = 500;
+
+const POSTGRES_UP: [&str; 3] = [
+    "ALTER TABLE books ADD COLUMN search_vector tsvector",
+    "CREATE FUNCTION books_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+     NEW.search_vector := setweight(to_tsvector('simple'::regconfig, NEW.title_key), 'A') || \
+     setweight(to_tsvector('simple'::regconfig, NEW.author_key), 'B'); RETURN NEW; END $$",
+    "CREATE TRIGGER books_search_vector BEFORE INSERT OR UPDATE OF title_key, author_key ON books \
+     FOR EACH ROW EXECUTE FUNCTION books_search_vector()",
+];
+const POSTGRES_DOWN: [&str; 3] = [
+    "DROP TRIGGER books_search_vector ON books",
+    "DROP FUNCTION books_search_vector()",
+    "ALTER TABLE books DROP COLUMN search_vector",
+];
 
 const SQLITE_UP: [&str; 5] = [
     "CREATE VIRTUAL TABLE books_fts USING fts5(title_key, author_key, content='books', content_rowid='id')",
@@ -97,6 +115,10 @@ impl MigrationTrait for Migration {
                 .alter_table(Table::alter().table(Books::Table).add_column(key_column(column)).to_owned())
                 .await?;
         }
+        if manager.get_database_backend() == DbBackend::Postgres {
+            // Before the back-fill, so the trigger fills `search_vector` as the keys are written.
+            run_all(manager, &POSTGRES_UP).await?;
+        }
         backfill(manager).await?;
         match manager.get_database_backend() {
             DbBackend::Postgres => return Ok(()),
@@ -117,7 +139,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         match manager.get_database_backend() {
-            DbBackend::Postgres => {}
+            DbBackend::Postgres => run_all(manager, &POSTGRES_DOWN).await?,
             backend => {
                 manager
                     .drop_index(Index::drop().name(PUBLISHED_INDEX).table(Books::Table).to_owned())

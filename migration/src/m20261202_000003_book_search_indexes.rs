@@ -4,13 +4,8 @@
 //! a large catalogue. `CONCURRENTLY` cannot run inside a transaction, so this migration opts out of one;
 //! each statement is idempotent (`IF NOT EXISTS`), so a deploy that failed half-way can simply run again.
 //! (An interrupted concurrent build leaves an INVALID index behind; `down` then `up` rebuilds it.)
-//!
-//! The search index is over an expression, not a column: the title's words weighted A, the authors' B, in
-//! the `simple` configuration, which only lower-cases (the keys are already folded, so no stemming or stop
-//! words make PostgreSQL disagree with the other backends). The service asks exactly [`SEARCH_VECTOR`],
-//! so the planner matches it to the index. Other backends got theirs in the previous migration.
+//! Other backends got theirs in the previous migration.
 
-use entity::search_key::POSTGRES_SEARCH_VECTOR as SEARCH_VECTOR;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
@@ -26,9 +21,9 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         let db = manager.get_connection();
-        db.execute_unprepared(&format!(
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_books_search ON books USING GIN ({SEARCH_VECTOR})"
-        ))
+        db.execute_unprepared(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_books_search ON books USING GIN (search_vector)",
+        )
         .await?;
         db.execute_unprepared(&format!(
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS {PUBLISHED_INDEX} ON books (published_date, id)"

@@ -40,8 +40,7 @@ async fn ids(db: &TestDb, sql: &str) -> Vec<i64> {
 async fn indexed(db: &TestDb, word: &str) -> Vec<i64> {
     let sql = match db.backend {
         Backend::Postgres => {
-            let vector = entity::search_key::POSTGRES_SEARCH_VECTOR;
-            format!("SELECT id FROM books WHERE {vector} @@ to_tsquery('simple', '{word}') ORDER BY id")
+            format!("SELECT id FROM books WHERE search_vector @@ to_tsquery('simple', '{word}') ORDER BY id")
         }
         Backend::Sqlite => {
             format!("SELECT rowid FROM books_fts WHERE books_fts MATCH '\"{word}\"' ORDER BY rowid")

@@ -117,7 +117,7 @@ impl SearchQuery {
         }
     }
 
-    /// `<the indexed tsvector expression> @@ to_tsquery('simple', 'w1' & 'w2' & 'last':*)`, each word restricted to weight
+    /// `books.search_vector @@ to_tsquery('simple', 'w1' & 'w2' & 'last':*)`, each word restricted to weight
     /// A (the title) for [`Scope::Title`]. The GIN index answers it.
     fn postgres(&self, scope: Scope, indexed: bool) -> Expr {
         let weight = if scope == Scope::Title { "A" } else { "" };
@@ -137,11 +137,11 @@ impl SearchQuery {
             })
             .collect::<Vec<_>>()
             .join(" & ");
-        // `|| ''` changes nothing but hides the expression from the index.
+        // `|| ''` changes nothing but hides the column from the index.
         let vector = if indexed {
-            search_key::POSTGRES_SEARCH_VECTOR.to_owned()
+            r#""books"."search_vector""#
         } else {
-            format!("({} || ''::tsvector)", search_key::POSTGRES_SEARCH_VECTOR)
+            r#"("books"."search_vector" || ''::tsvector)"#
         };
         // The query is written into the statement, not bound: PostgreSQL then plans each search for its
         // own words (a bound one, prepared and cached by the driver, gets a generic plan from its sixth
