@@ -44,13 +44,6 @@ pub fn key_of_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     words.join(" ")
 }
 
-/// PostgreSQL's full-text document of a book: title words weighted A, author words B, in the `simple`
-/// configuration (it only lower-cases; the keys are folded already). A migration builds the GIN index over
-/// exactly this expression and the service searches with it verbatim, which is what lets the planner use
-/// the index (an expression index matches only the same expression).
-pub const POSTGRES_SEARCH_VECTOR: &str = "(setweight(to_tsvector('simple'::regconfig, title_key), 'A') || \
-     setweight(to_tsvector('simple'::regconfig, author_key), 'B'))";
-
 #[cfg(test)]
 mod tests {
     use super::*;
