@@ -21,12 +21,13 @@ import statistics
 import subprocess
 import sys
 
-from libris_local import LocalServer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from libris_tools.local.server import LocalServer  # noqa: E402  (after the path it lives on)
 
 server_binary, query_plans, seconds, connections, url_100k = sys.argv[1:6]
 url_1m = sys.argv[6] if len(sys.argv) > 6 else None
 seconds, connections = int(seconds), int(connections)
-here = os.path.dirname(os.path.abspath(__file__))
+data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "libris_tools", "bench", "data")
 runs = os.environ.get("QUERY_PLANS_RUNS", "7")
 
 CASES = [  # (case, words)
@@ -79,7 +80,7 @@ def unit_ms(value, unit):
 def wrk(base, path=None, script=None, books=100000):
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
-        args += ["-s", os.path.join(here, "bench.d", script)]
+        args += ["-s", os.path.join(data, script)]
     out = subprocess.run(args + [base + (path or "/")], capture_output=True, text=True,
                          env={**os.environ, "BOOKS": str(books)}).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
