@@ -3,7 +3,8 @@
 //! Each module mirrors one table created by the `migration` crate. Rules, queries and validation live in
 //! `service`; this crate must not grow behaviour, so that the schema can be read in one sitting. The one
 //! exception is bookkeeping every row of a table shares: `timestamped!` stamps `created_at` and
-//! `updated_at`, so no caller sets them by hand.
+//! `updated_at`, so no caller sets them by hand. The other is [`search_key`], the form searchable text is stored in, which
+//! the service, the migrations and the dataset loader must all write the same way.
 
 /// `ActiveModelBehavior` for a table with `created_at` and `updated_at`: both are stamped on insert (unless
 /// the caller set them), `updated_at` again on every update. `timestamped!(versioned)` also moves a
@@ -66,6 +67,7 @@ pub mod idempotency_key;
 pub mod loan;
 pub mod loan_history;
 pub mod review;
+pub mod search_key;
 
 /// Everything a caller usually needs in one import.
 pub mod prelude {

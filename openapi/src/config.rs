@@ -5,7 +5,7 @@ use service::{LoanLimits, LoanPolicy, PolicyError};
 use settings::{ConfigError, Env, SecretUrl};
 
 use crate::AppState;
-use crate::auth::AuthSettings;
+use crate::auth::{AuthMode, AuthSettings};
 
 /// The local server's settings.
 #[derive(Clone, Debug)]
@@ -58,7 +58,7 @@ impl Config {
     }
 
     fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
-        Ok(Self {
+        let config = Self {
             host: env.var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port: env.parsed("PORT", 3000)?,
             database_url: SecretUrl::new(
@@ -67,8 +67,32 @@ impl Config {
             demo_data: env.parsed("LIBRIS_DEMO_DATA", true)?,
             app: AppSettings::read(env)?,
             auth: AuthSettings::read(env)?,
-        })
+        };
+        let remote_dev_allowed = env.parsed(DEV_ALLOW_REMOTE, false)?;
+        if config.auth.mode == AuthMode::Dev && !remote_dev_allowed && !is_loopback(&config.host) {
+            return Err(ConfigError::new(
+                "HOST",
+                format!(
+                    "{:?} is reachable from other machines, and LIBRIS_AUTH=dev hands a librarian token to \
+                     anyone who asks: listen on 127.0.0.1 or ::1, or set {DEV_ALLOW_REMOTE}=true if that \
+                     network is yours alone",
+                    config.host
+                ),
+            ));
+        }
+        Ok(config)
     }
+}
+
+/// Lets dev mode listen on a non-loopback address (a container's published port, say).
+const DEV_ALLOW_REMOTE: &str = "LIBRIS_DEV_ALLOW_REMOTE";
+
+/// Whether `host` names only this machine: `localhost` or a loopback address (`127.0.0.0/8`, `::1`).
+/// `0.0.0.0`, `::` and any other address or name may be reachable from a network.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl AppSettings {
@@ -203,6 +227,29 @@ mod tests {
         assert!(config(&[]).unwrap().app.cors_origins.is_empty());
         let listed = config(&[("LIBRIS_CORS_ORIGINS", "https://a.example, http://localhost:5173")]).unwrap();
         assert_eq!(listed.app.cors_origins, ["https://a.example", "http://localhost:5173"]);
+    }
+
+    #[test]
+    fn dev_mode_listens_on_loopback_unless_told_otherwise() {
+        for loopback in ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"] {
+            assert!(config(&[("HOST", loopback)]).is_ok(), "{loopback}");
+        }
+        for reachable in ["0.0.0.0", "::", "192.168.1.20", "example.org", "localhost.example.org"] {
+            assert_eq!(config(&[("HOST", reachable)]).unwrap_err().name, "HOST", "{reachable}");
+        }
+        let allowed = config(&[("HOST", "0.0.0.0"), ("LIBRIS_DEV_ALLOW_REMOTE", "true")]).unwrap();
+        assert_eq!(allowed.host, "0.0.0.0");
+        assert_eq!(
+            config(&[("LIBRIS_DEV_ALLOW_REMOTE", "yes")]).unwrap_err().name,
+            "LIBRIS_DEV_ALLOW_REMOTE"
+        );
+        let jwt = config(&[
+            ("HOST", "0.0.0.0"),
+            ("LIBRIS_AUTH", "jwt"),
+            ("LIBRIS_AUTH_ISSUER", "https://issuer.example"),
+            ("LIBRIS_AUTH_AUDIENCE", "client"),
+        ]);
+        assert_eq!(jwt.unwrap().host, "0.0.0.0", "with real tokens any address is fine");
     }
 
     #[test]

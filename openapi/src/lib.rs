@@ -12,6 +12,7 @@ pub mod dto;
 mod idempotency;
 mod observe;
 pub mod problem;
+mod slash;
 pub mod text;
 
 use std::time::Duration;
@@ -130,12 +131,18 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     routes
         .around(idempotency::idempotent)
         .boxed()
+        // Outside the idempotency layer, so a key's operation is found for `/loans/` as for `/loans`.
+        .around(slash::trim)
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
         .data(state)
+        // One box mid-chain keeps the endpoint's type shallow enough for hosts that nest it further
+        // (the Lambda adapter's futures overflowed the compiler's query depth without it).
+        .boxed()
         .catch_all_error(problem::catch_all)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .around(observe::security_headers)
+        .around(auth::caching::no_store_when_authenticated)
         .around(observe::observe)
 }
 

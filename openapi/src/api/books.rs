@@ -5,29 +5,40 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use service::books::{self as svc, BookFilter};
-use service::domain::{CalendarDate, SearchTerm};
+use service::ServiceError;
+use service::books::{self as svc, BookFilter, SearchQuery};
+use service::domain::CalendarDate;
 use service::reviews::{self as reviews_svc};
 
-use super::access::Token;
+use super::access::{MaybeToken, Token};
 use super::conditional::{Fetched, Saved, expected};
-use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page, search};
+use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page};
 use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
 
-/// The books lists' filters, parsed: the dates, then the title.
+/// The books lists' filters, parsed: the retired `title`, the dates, then `q`.
 fn book_filter(
     title: Option<String>,
+    q: Option<String>,
     author_id: Option<i64>,
     published_from: Option<NaiveDate>,
     published_to: Option<NaiveDate>,
     available: Option<bool>,
 ) -> ApiResult<BookFilter> {
+    if title.is_some() {
+        // Refused rather than ignored: a client still sending it would silently get the unfiltered list.
+        return Err(ServiceError::Validation {
+            field: "title",
+            message: "is no longer supported: use q, which matches words of the title and the authors' names"
+                .to_owned(),
+        }
+        .into());
+    }
     Ok(BookFilter {
         published_from: published_from.map(|d| CalendarDate::parse("published_from", d)).transpose()?,
         published_to: published_to.map(|d| CalendarDate::parse("published_to", d)).transpose()?,
-        title: search(title, SearchTerm::title)?,
+        q: q.as_deref().map(SearchQuery::parse).transpose()?.flatten(),
         author_id,
         available,
     })
@@ -40,14 +51,22 @@ pub struct BooksApi;
 impl BooksApi {
     /// List books
     ///
-    /// Keyset-paginated in id order. Filters combine: `title` is a case-insensitive substring.
+    /// Keyset-paginated in id order; filters combine. With `q`, a search: every word must be a word of the
+    /// title or of an author's name, ignoring case and accents, the last word also as a prefix
+    /// (`q=bronte` finds "Wuthering Heights" by Emily Brontë, `q=le guin` Ursula K. Le Guin's books,
+    /// `q=dun` finds "Dune"). Results whose title holds every word come first, then those found through
+    /// their authors, each in id order; the cursor keeps that order. At most 200 characters, 8 words of at
+    /// most 64 characters each.
     #[oai(path = "/books", method = "get", operation_id = "listBooks")]
     #[expect(clippy::too_many_arguments, reason = "one parameter per documented query filter")]
     async fn list(
         &self,
         state: State<'_>,
-        /// Case-insensitive substring of the title.
+        /// Retired: refused with 422; use `q`.
+        #[oai(deprecated)]
         Query(title): Query<Option<String>>,
+        /// Search words, e.g. `le guin` or `dun` (see the operation's description).
+        Query(q): Query<Option<String>>,
         /// Only books credited to this author.
         Query(author_id): Query<Option<i64>>,
         /// Published on or after this date.
@@ -62,20 +81,23 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter = book_filter(title, author_id, published_from, published_to, available)?;
+        let filter = book_filter(title, q, author_id, published_from, published_to, available)?;
         Ok(Json(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
     /// List available books
     ///
-    /// Books not on loan right now, paginated and filtered like `listBooks`.
+    /// Books not on loan right now, paginated, filtered and searched (`q`) like `listBooks`.
     #[oai(path = "/books/available", method = "get", operation_id = "listAvailableBooks")]
     #[expect(clippy::too_many_arguments, reason = "one parameter per documented query filter")]
     async fn available(
         &self,
         state: State<'_>,
-        /// Case-insensitive substring of the title.
+        /// Retired: refused with 422; use `q`.
+        #[oai(deprecated)]
         Query(title): Query<Option<String>>,
+        /// Search words, e.g. `le guin` or `dun` (see the operation's description).
+        Query(q): Query<Option<String>>,
         /// Only books credited to this author.
         Query(author_id): Query<Option<i64>>,
         /// Published on or after this date.
@@ -88,7 +110,7 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter = book_filter(title, author_id, published_from, published_to, None)?;
+        let filter = book_filter(title, q, author_id, published_from, published_to, None)?;
         Ok(Json(svc::available(&state.db, &filter, &page).await?.into()))
     }
 
@@ -279,9 +301,12 @@ impl BooksApi {
     }
 
     /// List a book's reviews
+    ///
+    /// Public; `borrower_id` is shown only to librarians and on the reader's own reviews.
     #[oai(path = "/books/:id/reviews", method = "get", operation_id = "listBookReviews")]
     async fn reviews(
         &self,
+        token: MaybeToken,
         state: State<'_>,
         Path(id): Path<i64>,
         /// `next_cursor` of the previous page.
@@ -289,7 +314,9 @@ impl BooksApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<ReviewPage>> {
-        Ok(Json(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?.into()))
+        let reader = token.review_reader(&state.db).await?;
+        let reviews = ReviewPage::from(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?);
+        Ok(Json(reviews.seen_by(reader)))
     }
 
     /// Review a book

@@ -6,7 +6,7 @@ use poem_openapi::payload::Json;
 use service::reviews as svc;
 use service::versioning::revision;
 
-use super::access::{Actor, Token};
+use super::access::{Actor, MaybeToken, Token};
 use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, Deleted, State, Tag};
 use crate::dto::{Review, ReviewPatch};
@@ -17,9 +17,12 @@ pub struct ReviewsApi;
 #[OpenApi(tag = "Tag::Reviews")]
 impl ReviewsApi {
     /// Get a review
+    ///
+    /// Public; `borrower_id` is shown only to librarians and to the review's author.
     #[oai(path = "/reviews/:id", method = "get", operation_id = "getReview")]
     async fn get(
         &self,
+        token: MaybeToken,
         state: State<'_>,
         Path(id): Path<i64>,
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
@@ -29,8 +32,16 @@ impl ReviewsApi {
         )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Review>> {
-        let review = svc::get(&state.db, id).await?;
-        Fetched::answer(&revision(review.version), if_none_match.as_deref(), || review.into())
+        let reader = token.review_reader(&state.db).await?;
+        let model = svc::get(&state.db, id).await?;
+        let version = model.version;
+        let review = Review::from(model).seen_by(reader);
+        // A strong tag names one representation: the copy without `borrower_id` is another one.
+        let tag = match review.borrower_id {
+            Some(_) => revision(version),
+            None => format!("{}-public", revision(version)),
+        };
+        Fetched::answer(&tag, if_none_match.as_deref(), || review)
     }
 
     /// Edit a review

@@ -8,4 +8,5 @@ mod idempotency;
 mod listing;
 mod loans;
 mod reviews;
+mod search;
 mod support;
