@@ -172,8 +172,9 @@ mod tests {
         }
     }
 
-    // The expected tokens are botocore 1.44.8's (from `moto[server]==5.2.5` in scripts/lib.sh's venv), made
-    // with the same inputs and botocore's clock frozen at 2024-05-06T07:08:09Z:
+    // The expected tokens are botocore 1.44.8's (from `moto[server]==5.2.5` in
+    // tools/requirements/lambda.txt), made with the same inputs and botocore's clock frozen at
+    // 2024-05-06T07:08:09Z:
     //
     //   import datetime, botocore.auth, botocore.session
     //   botocore.auth.get_current_datetime = lambda *a, **k: datetime.datetime(2024, 5, 6, 7, 8, 9)

@@ -4,6 +4,7 @@
 //! This crate knows nothing of Lambda: a host that serves the app under a path prefix (an API Gateway
 //! stage) strips the prefix and says so in the `X-Forwarded-Prefix` header, and the docs follow it.
 
+mod allow;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod dto;
 mod idempotency;
 mod observe;
 pub mod problem;
+pub mod rules;
 mod slash;
 pub mod text;
 
@@ -108,7 +110,7 @@ pub fn openapi_service() -> OpenApiService<api::Api, ()> {
 /// The spec as served at the root (no path prefix), as checked in at `openapi/openapi.json`.
 #[must_use]
 pub fn spec_json() -> String {
-    docs::json_for("")
+    docs::default_json_for("")
 }
 
 /// The whole application: API, docs, limits, problem+json for every error, request ids and logging.
@@ -127,11 +129,9 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     if dev_mode {
         routes = routes.at("/auth/dev-token", poem::get(auth::endpoint::dev_token));
     }
-    // Boxed once here: without it the nested middleware futures are deeper than rustc's layout limit.
     routes
+        // Idempotency sees the path as routed, after a trailing slash is trimmed.
         .around(idempotency::idempotent)
-        .boxed()
-        // Outside the idempotency layer, so a key's operation is found for `/loans/` as for `/loans`.
         .around(slash::trim)
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
@@ -140,6 +140,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         // (the Lambda adapter's futures overflowed the compiler's query depth without it).
         .boxed()
         .catch_all_error(problem::catch_all)
+        .around(allow::header)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .around(observe::security_headers)
         .around(auth::caching::no_store_when_authenticated)

@@ -3,8 +3,9 @@
 //! while requests run: none may fail.
 //!
 //! Needs `MOTO_SERVER` (the `moto_server` executable; `scripts/test` installs it) and a `pg_hba.conf` line
-//! `host all libris_rotation,libris_rotation_cut 127.0.0.1/32 scram-sha-256` ahead of the trust lines
-//! (`scripts/test` adds it). Without them the tests are skipped, except in CI, where they fail.
+//! `host all +libris_rotation_roles 127.0.0.1/32 scram-sha-256` ahead of the trust lines (`scripts/test`
+//! adds it). Without them the tests are skipped, except in CI, where they fail. Each run makes its own
+//! roles, members of that group and dropped afterwards, so two runs on one machine do not collide.
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use std::process::{Child, Command, Stdio};
@@ -19,6 +20,8 @@ use lambda::function::ApiFunction;
 use migration::testkit::{Backend, TestDb};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
+
+mod app_role;
 
 fn skip_or_fail(message: &str) {
     assert!(!std::env::var("CI").is_ok_and(|ci| ci == "true"), "{message} (CI=true: this test must run)");
@@ -56,6 +59,19 @@ async fn start_moto() -> Option<(Moto, String)> {
     panic!("moto_server did not listen on {port}");
 }
 
+/// A Secrets Manager client for the moto server at `endpoint`.
+fn moto_client(endpoint: &str) -> Secrets {
+    let sdk_config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version_latest()
+        .endpoint_url(endpoint)
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    Secrets::from_conf(sdk_config)
+}
+
 fn role_url(db: &TestDb, role: &str, password: &str) -> String {
     format!("postgres://{role}:{password}@127.0.0.1:5432/{}", db.name())
 }
@@ -64,50 +80,79 @@ fn secret(role: &str, password: &str) -> String {
     json!({ "username": role, "password": password, "engine": "postgres" }).to_string()
 }
 
-/// A migrated database, a role that logs in with a password, moto holding that password as a secret, and
-/// the function reading it (two pool connections at most).
+/// The group whose members the pg_hba line makes log in with a password.
+const ROLE_GROUP: &str = "libris_rotation_roles";
+
+/// Drops this run's role once the test database (dropped first: it holds the role's privileges) is gone.
+struct DropRole {
+    server_url: Option<String>,
+    role: String,
+}
+
+impl Drop for DropRole {
+    fn drop(&mut self) {
+        let (Some(server_url), role) = (self.server_url.take(), std::mem::take(&mut self.role)) else {
+            return;
+        };
+        // Like TestDb's own drop: a short-lived thread with its own runtime, as this may run while unwinding.
+        let handle = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(admin) = Database::connect(server_url).await else { return };
+                if let Err(error) = admin.execute_unprepared(&format!("DROP ROLE IF EXISTS {role}")).await {
+                    eprintln!("could not drop the test role {role}: {error}");
+                }
+                drop(admin.close().await);
+            });
+        });
+        drop(handle.join());
+    }
+}
+
+/// A migrated database, a role of this run that logs in with a password, moto holding that password as a
+/// secret, and the function reading it (two pool connections at most).
 struct Rig {
     db: TestDb,
-    role: &'static str,
+    role: String,
     _moto: Moto,
     secrets: Secrets,
     arn: String,
     function: Arc<ApiFunction>,
+    // Last: fields drop in order, so the database and the function's pool are gone before the role.
+    _drop_role: DropRole,
 }
 
 impl Rig {
-    async fn start(role: &'static str) -> Option<Self> {
+    async fn start(kind: &str) -> Option<Self> {
         let db = TestDb::migrated(Backend::Postgres).await?;
         let (moto, endpoint) = start_moto().await?;
         let first = "rotation-0";
+        // Unique per run: the test database's random suffix.
+        let role = format!("libris_{kind}_{}", db.name().trim_start_matches("libris_test_"));
         db.conn
             .execute_unprepared(&format!(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN \
-                 CREATE ROLE {role} LOGIN; END IF; END $$; ALTER ROLE {role} PASSWORD '{first}'; \
+                "DO $$ BEGIN CREATE ROLE {ROLE_GROUP} NOLOGIN; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+                 CREATE ROLE {role} LOGIN IN ROLE {ROLE_GROUP} PASSWORD '{first}'; \
                  GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}; \
                  GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};"
             ))
             .await
             .unwrap();
-        if Database::connect(role_url(&db, role, "not-the-password")).await.is_ok() {
+        let drop_role = DropRole { server_url: Backend::Postgres.server_url(), role: role.clone() };
+        if Database::connect(role_url(&db, &role, "not-the-password")).await.is_ok() {
             skip_or_fail(&format!(
-                "PostgreSQL accepts a wrong password for {role}: add its scram-sha-256 pg_hba line"
+                "PostgreSQL accepts a wrong password for {role}: add the scram-sha-256 pg_hba line for +{ROLE_GROUP}"
             ));
             return None;
         }
-        Database::connect(role_url(&db, role, first)).await.expect("the role logs in with its password");
+        Database::connect(role_url(&db, &role, first)).await.expect("the role logs in with its password");
 
-        let sdk_config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version_latest()
-            .endpoint_url(&endpoint)
-            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build();
-        let secrets = Secrets::from_conf(sdk_config);
+        let secrets = moto_client(&endpoint);
         let created =
-            secrets.create_secret().name(role).secret_string(secret(role, first)).send().await.unwrap();
+            secrets.create_secret().name(&role).secret_string(secret(&role, first)).send().await.unwrap();
         let arn = created.arn().unwrap().to_owned();
 
         let config = LambdaConfig {
@@ -135,7 +180,7 @@ impl Rig {
         };
         let aws = Aws { secrets: Some(secrets.clone()), credentials: None };
         let function = Arc::new(ApiFunction::with_aws(config, aws).await.unwrap());
-        Some(Self { db, role, _moto: moto, secrets, arn, function })
+        Some(Self { db, role, _moto: moto, secrets, arn, function, _drop_role: drop_role })
     }
 
     /// As Secrets Manager's single-user rotation does: a new secret version, then the role's password.
@@ -144,7 +189,7 @@ impl Rig {
     /// opened after the change has the new password, and ending it would be a failover, not a rotation.
     /// Three statements, not one: the new password counts only once `ALTER ROLE` has committed.
     async fn rotate(&self, password: &str) {
-        let (role, admin) = (self.role, &self.db.conn);
+        let (role, admin) = (self.role.as_str(), &self.db.conn);
         let new_secret = secret(role, password);
         self.secrets.put_secret_value().secret_id(&self.arn).secret_string(new_secret).send().await.unwrap();
         let changed: String = self.scalar("SELECT clock_timestamp()::text").await;
@@ -186,7 +231,7 @@ fn event() -> lambda_http::Request {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_the_secret_and_password_under_load_fails_no_request() {
-    let Some(rig) = Rig::start("libris_rotation").await else { return };
+    let Some(rig) = Rig::start("rotation").await else { return };
     let (served, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let load = {
         let (function, served, failed) = (rig.function.clone(), served.clone(), failed.clone());
@@ -211,7 +256,7 @@ async fn rotating_the_secret_and_password_under_load_fails_no_request() {
     assert_eq!(failed.load(Ordering::SeqCst), 0, "requests failed during rotation");
     assert_eq!(served.load(Ordering::SeqCst), 400);
     assert!(
-        Database::connect(role_url(&rig.db, rig.role, "rotation-3")).await.is_ok(),
+        Database::connect(role_url(&rig.db, &rig.role, "rotation-3")).await.is_ok(),
         "the role ended on the last password"
     );
 }
@@ -220,7 +265,7 @@ async fn rotating_the_secret_and_password_under_load_fails_no_request() {
 /// comes, so the connection the function might check the password with is dead too.
 #[tokio::test]
 async fn a_rotation_that_ended_every_pooled_connection_costs_no_request() {
-    let Some(rig) = Rig::start("libris_rotation_cut").await else { return };
+    let Some(rig) = Rig::start("rotation_cut").await else { return };
     let pool = rig.function.db().get_postgres_connection_pool().clone();
     let (first, second) = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
     drop((first, second));

@@ -12,6 +12,7 @@ mod hostile;
 mod idempotency;
 mod key_fetching;
 mod lending;
+mod rules;
 mod security;
 mod soak;
 mod spec;
