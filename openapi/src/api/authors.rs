@@ -75,7 +75,10 @@ impl AuthorsApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
-        #[oai(name = "If-None-Match")]
+        #[oai(
+            name = "If-None-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Author>> {
         let author = svc::get(&state.db, id).await?;
@@ -92,7 +95,10 @@ impl AuthorsApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The author's `ETag` as you read it: renamed only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
         body: Json<AuthorPatch>,
     ) -> ApiResult<Saved<Author>> {
@@ -114,7 +120,10 @@ impl AuthorsApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The author's `ETag` as you read it: deleted only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {
         token.librarian()?;

@@ -157,7 +157,10 @@ impl BooksApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
-        #[oai(name = "If-None-Match")]
+        #[oai(
+            name = "If-None-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Book>> {
         let detail = svc::get(&state.db, id).await?;
@@ -177,7 +180,10 @@ impl BooksApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The book's `ETag` as you read it: the change is made only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
         body: Json<BookPatch>,
     ) -> ApiResult<Saved<Book>> {
@@ -199,7 +205,10 @@ impl BooksApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The book's `ETag` as you read it: deleted only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {
         token.librarian()?;
@@ -219,7 +228,10 @@ impl BooksApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The book's `ETag` as you read it: replaced only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
         body: Json<BookAuthors>,
     ) -> ApiResult<Json<Vec<Author>>> {
@@ -276,7 +288,10 @@ impl BooksApi {
         Path(id): Path<i64>,
         Path(author_id): Path<i64>,
         /// The book's `ETag` as you read it: removed only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;

@@ -100,7 +100,10 @@ impl BorrowersApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
-        #[oai(name = "If-None-Match")]
+        #[oai(
+            name = "If-None-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Borrower>> {
         token.librarian_or(&state.db, id).await?;
@@ -118,7 +121,10 @@ impl BorrowersApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The borrower's `ETag` as you read it: changed only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
         body: Json<BorrowerPatch>,
     ) -> ApiResult<Saved<Borrower>> {
@@ -139,7 +145,10 @@ impl BorrowersApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The borrower's `ETag` as you read it: deleted only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {
         token.librarian()?;

@@ -26,7 +26,10 @@ impl ReviewsApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
-        #[oai(name = "If-None-Match")]
+        #[oai(
+            name = "If-None-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Review>> {
         let reader = token.review_reader(&state.db).await?;
@@ -51,7 +54,10 @@ impl ReviewsApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The review's `ETag` as you read it: changed only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
         body: Json<ReviewPatch>,
     ) -> ApiResult<Saved<Review>> {
@@ -71,7 +77,10 @@ impl ReviewsApi {
         state: State<'_>,
         Path(id): Path<i64>,
         /// The review's `ETag` as you read it: deleted only if it is still current (else 412).
-        #[oai(name = "If-Match")]
+        #[oai(
+            name = "If-Match",
+            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+        )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {
         authorise(&token, &state.db, id).await?;
