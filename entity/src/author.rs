@@ -11,8 +11,10 @@ pub struct Model {
     pub name: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Starts at 1 and goes up with every change: what an `ETag` names and an `If-Match` write checks.
+    pub version: i32,
     #[sea_orm(has_many, via = "book_author")]
     pub books: HasMany<super::book::Entity>,
 }
 
-timestamped!();
+timestamped!(versioned);

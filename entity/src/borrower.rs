@@ -17,6 +17,8 @@ pub struct Model {
     pub auth_subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Starts at 1 and goes up with every change: what an `ETag` names and an `If-Match` write checks.
+    pub version: i32,
     #[sea_orm(has_many)]
     pub loans: HasMany<super::loan::Entity>,
     #[sea_orm(has_many)]
@@ -25,4 +27,4 @@ pub struct Model {
     pub reviews: HasMany<super::review::Entity>,
 }
 
-timestamped!();
+timestamped!(versioned);

@@ -20,10 +20,12 @@ pub struct Model {
     pub reviewed_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Starts at 1 and goes up with every change: what an `ETag` names and an `If-Match` write checks.
+    pub version: i32,
     #[sea_orm(belongs_to, from = "book_id", to = "id")]
     pub book: BelongsTo<super::book::Entity>,
     #[sea_orm(belongs_to, from = "borrower_id", to = "id")]
     pub borrower: BelongsTo<super::borrower::Entity>,
 }
 
-timestamped!();
+timestamped!(versioned);

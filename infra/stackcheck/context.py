@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typing
 
+from . import app_contract
 from .expressions import fmt_path, whole_reference
 from .report import Report, close_match
 from .schema import ResourceInfo, Schema
@@ -19,8 +20,16 @@ PROJECT = "libris"
 
 
 class Context:
-    def __init__(self, schema: Schema, project: dict, stacks: dict[str, dict]):
+    def __init__(
+        self,
+        schema: Schema,
+        project: dict,
+        stacks: dict[str, dict],
+        app: app_contract.AppContract | None = None,
+    ):
         self.schema = schema
+        # What the Rust app says about itself (required settings, public operations).
+        self.app = app if app is not None else app_contract.load()
         self.doc = project
         self.stacks = stacks
         self.report = Report()
@@ -102,6 +111,23 @@ class Context:
                 break
             path = inner
         return path
+
+    def canonical(self, value: typing.Any) -> str:
+        """An expression in the form two spellings of one reference share (`${dbSecretArn}` as its target)."""
+        path = whole_reference(value)
+        if path is None:
+            return str(value)
+        return fmt_path(self.resolve_variable_path(path))
+
+    def referenced_resource(self, value: typing.Any, *types: str) -> tuple[str, list] | None:
+        """(resource, output path) when value is `${resource.output...}` (through variables) of one of types."""
+        path = whole_reference(value)
+        if path is None:
+            return None
+        path = self.resolve_variable_path(path)
+        if len(path) < 2 or path[0] not in dict(self.of_type(*types)):
+            return None
+        return path[0], path[1:]
 
     # ---- resources -------------------------------------------------------
 

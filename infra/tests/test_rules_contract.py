@@ -57,16 +57,14 @@ def test_the_function_is_what_cargo_lambda_builds_and_runs_in_the_vpc(schema, ov
     assert problems(schema, function("http", **overrides)) == [f"[contract] resources.api.{where}: {message}"]
 
 
-def test_the_environment_has_what_the_app_reads(schema):
+def test_the_environment_pins_tls_and_one_connection(schema):
     api = function("http")
     variables = api["properties"]["environment"]["variables"]
-    del variables["DB_NAME"]
+    del variables["DB_MAX_CONNECTIONS"]
     variables["DB_TLS"] = "require"
-    variables["DB_HOST"] = "db.internal"
     assert problems(schema, api) == [
-        "[contract] resources.api.environment.variables: missing DB_NAME",
         "[contract] resources.api.environment.variables.DB_TLS: must be 'verify-full'",
-        "[contract] resources.api.environment.variables.DB_HOST: must be the RDS Proxy endpoint",
+        "[contract] resources.api.environment.variables.DB_MAX_CONNECTIONS: must be '1'",
     ]
 
 

@@ -26,7 +26,12 @@ DECRYPT = {
     "Resource": "arn:aws:kms:eu-west-1:1:key/k",
     "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
 }
-LOGS = {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}  # not sensitive: only Action '*' is refused
+LOGS = {
+    "Effect": "Allow",
+    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+    "Resource": "${logGroup.arn}:*",  # the streams of one log group
+}
+TRACES = {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"}
 
 
 def policy_stack(*statements, policy=None) -> dict:
@@ -42,7 +47,7 @@ def problems(schema, *statements, policy=None) -> list[str]:
 
 
 def test_scoped_statements_pass(schema):
-    assert problems(schema, READ_SECRET, CONNECT, DECRYPT, LOGS) == []
+    assert problems(schema, READ_SECRET, CONNECT, DECRYPT, LOGS, TRACES) == []
     assert problems(schema, policy=json.dumps({"Statement": CONNECT})) == []  # literal JSON, one statement
 
 
@@ -54,10 +59,17 @@ def test_scoped_statements_pass(schema):
         ({**READ_SECRET, "Resource": []}, "statement needs an explicit Resource"),
         (
             {**READ_SECRET, "Action": "secretsmanager:*"},
-            "wildcard actions on secretsmanager/rds-db/kms are not allowed",
+            "wildcard actions are not allowed",
         ),
         ({**CONNECT, "Resource": "arn:aws:rds-db:eu-west-1:1:dbuser:prx-0123"}, "rds-db:connect must name dbuser:"),
         ({**LOGS, "Action": "*"}, "Action '*' is not allowed"),
+        ({**LOGS, "Action": "logs:*"}, "wildcard actions are not allowed"),
+        ({**LOGS, "Action": "logs:Put*"}, "wildcard actions are not allowed"),
+        ({**LOGS, "Resource": "*"}, "resource '*' on logs:CreateLogStream, logs:PutLogEvents: name the resource"),
+        (
+            {**TRACES, "Action": ["xray:PutTraceSegments", "sns:Publish"]},
+            "resource '*' on sns:Publish: name the resource",
+        ),
     ],
 )
 def test_wildcards_on_sensitive_statements_are_reported(schema, statement, message):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stackcheck.rules.network import check_ingress, check_network_chain
+from stackcheck.rules.network import check_database_path, check_distinct_zones, check_ingress, check_network_chain
 from tests.fragments import check, project, resource, setting
 
 
@@ -86,4 +86,80 @@ def test_rules_must_reference_a_group_not_a_cidr(schema):
 def test_rules_open_one_tcp_port_of_the_database_path(schema, props):
     assert check(schema, check_network_chain, network(r=rule(**props))) == [
         "[network] resources.r: rules must be tcp on a single port (5432 or 443)"
+    ]
+
+
+def group(name: str) -> dict:
+    return resource("aws:ec2:SecurityGroup", vpcId="${vpc.id}", description=name)
+
+
+def hop(own: str, peer: str, kind: str) -> dict:
+    return rule(kind, securityGroupId=f"${{{own}.id}}", referencedSecurityGroupId=f"${{{peer}.id}}")
+
+
+def database_path(**changes) -> dict:
+    """function (fnSg) -> proxy (proxySg) -> cluster (dbSg), each hop on both sides; `changes` edit it."""
+    resources = {
+        "fnSg": group("functions"),
+        "proxySg": group("proxy"),
+        "dbSg": group("cluster"),
+        "fn": resource("aws:lambda:Function", vpcConfig={"securityGroupIds": ["${fnSg.id}"], "subnetIds": ["s"]}),
+        "proxy": resource("aws:rds:Proxy", vpcSecurityGroupIds=["${proxySg.id}"]),
+        "cluster": resource("aws:rds:Cluster", vpcSecurityGroupIds=["${dbSg.id}"]),
+        "fnToProxy": hop("fnSg", "proxySg", "Egress"),
+        "proxyFromFn": hop("proxySg", "fnSg", "Ingress"),
+        "proxyToDb": hop("proxySg", "dbSg", "Egress"),
+        "dbFromProxy": hop("dbSg", "proxySg", "Ingress"),
+        **changes,
+    }
+    return project({k: v for k, v in resources.items() if v is not None})
+
+
+def test_a_complete_function_proxy_cluster_chain_passes(schema):
+    assert check(schema, check_database_path, database_path()) == []
+
+
+@pytest.mark.parametrize(
+    ("missing", "group_name", "what"),
+    [
+        ("fnToProxy", "fnSg", "functions to proxy"),
+        ("proxyFromFn", "fnSg", "functions to proxy"),
+        ("proxyToDb", "proxySg", "proxy to cluster"),
+        ("dbFromProxy", "proxySg", "proxy to cluster"),
+    ],
+)
+def test_a_hop_allowed_on_one_side_only_is_reported(schema, missing, group_name, what):
+    found = check(schema, check_database_path, database_path(**{missing: None}))
+    assert found == [
+        f"[network] resources.{group_name}: the {what} hop is incomplete: {group_name} needs egress to, and "
+        f"ingress on, {'proxySg' if what.startswith('functions') else 'dbSg'} on 5432"
+    ]
+
+
+def test_anything_but_the_proxy_reaching_the_cluster_is_reported(schema):
+    doc = database_path(dbFromFn=hop("dbSg", "fnSg", "Ingress"))
+    assert check(schema, check_database_path, doc) == [
+        "[network] resources.dbSg: fnSg reaches the cluster on 5432; only the proxy may"
+    ]
+
+
+def subnet(zone) -> dict:
+    return resource(
+        "aws:ec2:Subnet",
+        vpcId="${vpc.id}",
+        cidrBlock="10.0.0.0/24",
+        **({} if zone is None else {"availabilityZone": zone}),
+    )
+
+
+def test_subnets_in_distinct_zones_pass(schema):
+    doc = project({"a": subnet({"fn::select": [0, "${zones}"]}), "b": subnet({"fn::select": [1, "${zones}"]})})
+    assert check(schema, check_distinct_zones, doc) == []
+
+
+def test_subnets_in_one_zone_or_an_unnamed_zone_are_reported(schema):
+    doc = project({"a": subnet("eu-west-1a"), "b": subnet("eu-west-1a"), "c": subnet(None)})
+    assert check(schema, check_distinct_zones, doc) == [
+        "[network] resources.b.availabilityZone: same zone as a; use another one",
+        "[network] resources.c.availabilityZone: name the zone: AWS may put both in one",
     ]

@@ -2,6 +2,8 @@
 //!
 //! API Gateway puts a named stage in the path (`/prod/books/1`); the adapter strips it and tells the app
 //! through `X-Forwarded-Prefix`, so routing sees `/books/1` and the docs point their requests at `/prod`.
+//! That header is the adapter's word alone: one sent by the client is removed first, or it would reach the
+//! `Location` of every created resource and the docs' server URL (a `$default` stage sets none of its own).
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -18,6 +20,7 @@ where
 {
     let stage = stage_prefix(&event);
     let (mut parts, body) = event.into_parts();
+    parts.headers.remove("x-forwarded-prefix");
     if let Some(stage) = &stage {
         parts.uri = strip_prefix(&parts.uri, stage);
         if let Ok(value) = HeaderValue::from_str(stage) {

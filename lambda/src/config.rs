@@ -2,11 +2,13 @@
 //! (`settings::Env`). A bad or missing setting fails the cold start with one message naming the
 //! variable; secrets never reach `Debug` output.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use openapi::AppSettings;
 use openapi::auth::{AuthMode, AuthSettings};
-use settings::{ConfigError, Env};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
+use settings::{ConfigError, Env, ExposeSecret};
 
 mod proxy;
 pub use proxy::{DbAuth, DbSource, TlsMode};
@@ -59,7 +61,14 @@ pub struct LambdaConfig {
     /// How callers are authenticated: read in API mode only (`None` for the migration function). Always a
     /// JWT issuer: dev mode, which hands out tokens to anyone, is refused here.
     pub auth: Option<AuthSettings>,
+    /// `DB_TLS_ALLOW_INSECURE=true`: a database connection whose server is not verified (`DB_TLS=require`
+    /// or `disable`, a `DATABASE_URL` whose `sslmode` is not `verify-full`) is accepted. Logged at error
+    /// level on every cold start ([`LambdaConfig::insecure_tls_warning`]).
+    pub allow_insecure_db_tls: bool,
 }
+
+/// The setting that lets the function talk to a database it has not verified.
+pub const ALLOW_INSECURE_TLS: &str = "DB_TLS_ALLOW_INSECURE";
 
 impl LambdaConfig {
     /// # Errors
@@ -87,9 +96,10 @@ impl LambdaConfig {
                 ));
             }
         };
+        let allow_insecure_db_tls = env.parsed(ALLOW_INSECURE_TLS, false)?;
         let database = match env.var("DATABASE_URL") {
-            Some(url) => DbSource::Url(SecretUrl::new(url)),
-            None => proxy::proxy_source(env)?,
+            Some(url) => DbSource::Url(verified_url(SecretUrl::new(url), allow_insecure_db_tls)?),
+            None => proxy::proxy_source(env, allow_insecure_db_tls)?,
         };
         let defaults = PoolSettings::default();
         let pool = PoolSettings {
@@ -117,8 +127,43 @@ impl LambdaConfig {
                 settings => Some(settings),
             },
         };
-        Ok(Self { mode, database, pool, app, auth })
+        Ok(Self { mode, database, pool, app, auth, allow_insecure_db_tls })
     }
+
+    /// What to log, loudly, on every cold start when the database's server may go unverified.
+    #[must_use]
+    pub fn insecure_tls_warning(&self) -> Option<String> {
+        let verified = match &self.database {
+            DbSource::Proxy { tls, .. } => *tls == TlsMode::VerifyFull,
+            DbSource::Url(url) => PgConnectOptions::from_str(url.expose_secret())
+                .is_ok_and(|options| matches!(options.get_ssl_mode(), PgSslMode::VerifyFull)),
+        };
+        (self.allow_insecure_db_tls && !verified).then(|| {
+            format!(
+                "{ALLOW_INSECURE_TLS}=true: the database server's certificate is NOT verified; whoever can \
+                 intercept the connection can read the data and the credentials sent on it"
+            )
+        })
+    }
+}
+
+/// A `DATABASE_URL` must ask for `sslmode=verify-full` unless insecure TLS is allowed: without `sslmode`
+/// sqlx uses `prefer`, which falls back to plain text, and `require` encrypts to any server at all, so the
+/// password (or IAM token) would go to whoever answers.
+fn verified_url(url: SecretUrl, allow_insecure: bool) -> Result<SecretUrl, ConfigError> {
+    let options = PgConnectOptions::from_str(url.expose_secret()).map_err(|_| {
+        ConfigError::new("DATABASE_URL", "must be a PostgreSQL URL (postgres://…?sslmode=verify-full)")
+    })?;
+    if allow_insecure || matches!(options.get_ssl_mode(), PgSslMode::VerifyFull) {
+        return Ok(url);
+    }
+    Err(ConfigError::new(
+        "DATABASE_URL",
+        format!(
+            "must carry sslmode=verify-full, so the server is verified before any credential is sent \
+             (set {ALLOW_INSECURE_TLS}=true to accept an unverified server, for a local database only)"
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -143,7 +188,7 @@ mod tests {
 
     #[test]
     fn the_api_needs_a_jwt_issuer_and_refuses_dev_mode() {
-        let url = ("DATABASE_URL", "postgres://x");
+        let url = ("DATABASE_URL", VERIFIED);
         assert_eq!(config(&[url, ("LIBRIS_AUTH", "dev")]).unwrap_err().name, "LIBRIS_AUTH");
         assert_eq!(config(&[url, ("LIBRIS_AUTH", "")]).unwrap_err().name, "LIBRIS_AUTH");
         assert!(matches!(
@@ -154,7 +199,40 @@ mod tests {
         assert_eq!(migrate.auth, None, "the migration function serves no requests");
     }
 
+    const VERIFIED: &str = "postgres://db.example/libris?sslmode=verify-full";
     const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:libris-db-AbCdEf";
+
+    #[test]
+    fn only_a_verified_database_server_is_accepted_unless_insecure_tls_is_allowed() {
+        let insecure = (ALLOW_INSECURE_TLS, "true");
+        for url in [
+            "postgres://db.example/libris",
+            "postgres://db.example/libris?sslmode=prefer",
+            "postgres://db.example/libris?sslmode=require",
+            "postgres://db.example/libris?sslmode=verify-ca",
+            "postgres://db.example/libris?sslmode=disable",
+        ] {
+            assert_eq!(config(&[("DATABASE_URL", url)]).unwrap_err().name, "DATABASE_URL", "{url}");
+            let allowed = config(&[("DATABASE_URL", url), insecure]).unwrap();
+            assert!(allowed.insecure_tls_warning().unwrap().contains("NOT verified"), "{url}");
+        }
+        assert_eq!(config(&[("DATABASE_URL", "sqlite::memory:")]).unwrap_err().name, "DATABASE_URL");
+        let verified = config(&[("DATABASE_URL", VERIFIED), insecure]).unwrap();
+        assert_eq!(verified.insecure_tls_warning(), None, "nothing to warn about");
+
+        let proxy = [("DB_HOST", "proxy.example"), ("DB_SECRET_ARN", ARN)];
+        for tls in ["require", "disable"] {
+            let pairs = [&proxy[..], &[("DB_TLS", tls)]].concat();
+            assert_eq!(config(&pairs).unwrap_err().name, "DB_TLS", "{tls}");
+            let allowed = config(&[&pairs[..], &[insecure]].concat()).unwrap();
+            assert!(allowed.insecure_tls_warning().is_some());
+        }
+        assert_eq!(config(&proxy).unwrap().insecure_tls_warning(), None);
+        assert_eq!(
+            config(&[("DATABASE_URL", VERIFIED), (ALLOW_INSECURE_TLS, "yes")]).unwrap_err().name,
+            ALLOW_INSECURE_TLS
+        );
+    }
 
     #[test]
     fn proxy_mode_reads_host_secret_and_tls() {
@@ -183,13 +261,10 @@ mod tests {
             (vec![("DB_HOST", "h"), ("DB_SECRET_ARN", "secret")], "DB_SECRET_ARN"),
             (vec![("DB_HOST", "h"), ("DB_SECRET_ARN", ARN), ("DB_TLS", "maybe")], "DB_TLS"),
             (vec![("DB_HOST", "h"), ("DB_SECRET_ARN", ARN), ("DB_PORT", "x")], "DB_PORT"),
-            (vec![("DATABASE_URL", "postgres://x"), ("DB_MAX_CONNECTIONS", "0")], "DB_MAX_CONNECTIONS"),
-            (vec![("DATABASE_URL", "postgres://x"), ("LIBRIS_LAMBDA_MODE", "batch")], "LIBRIS_LAMBDA_MODE"),
-            (vec![("DATABASE_URL", "postgres://x"), ("LIBRIS_MAX_RENEWALS", "-")], "LIBRIS_MAX_RENEWALS"),
-            (
-                vec![("DATABASE_URL", "postgres://x"), ("LIBRIS_MAX_ACTIVE_LOANS", "0")],
-                "LIBRIS_MAX_ACTIVE_LOANS",
-            ),
+            (vec![("DATABASE_URL", VERIFIED), ("DB_MAX_CONNECTIONS", "0")], "DB_MAX_CONNECTIONS"),
+            (vec![("DATABASE_URL", VERIFIED), ("LIBRIS_LAMBDA_MODE", "batch")], "LIBRIS_LAMBDA_MODE"),
+            (vec![("DATABASE_URL", VERIFIED), ("LIBRIS_MAX_RENEWALS", "-")], "LIBRIS_MAX_RENEWALS"),
+            (vec![("DATABASE_URL", VERIFIED), ("LIBRIS_MAX_ACTIVE_LOANS", "0")], "LIBRIS_MAX_ACTIVE_LOANS"),
         ] {
             assert_eq!(config(&pairs).unwrap_err().name, name, "{pairs:?}");
         }
@@ -197,7 +272,8 @@ mod tests {
 
     #[test]
     fn urls_and_secrets_never_print() {
-        let config = config(&[("DATABASE_URL", "postgres://libris:hunter2@db/libris")]).unwrap();
+        let config =
+            config(&[("DATABASE_URL", "postgres://libris:hunter2@db/libris?sslmode=verify-full")]).unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("@db/libris"), "the redacted URL still names the server: {shown}");

@@ -156,7 +156,8 @@ async fn connect_at(
             (host, *port, name, auth, *tls, extra_ca)
         }
     };
-    let (relay, options) = relay_if_wanted(proxy_options(host, port, tls, extra_ca.as_ref()))?;
+    let (relay, options) =
+        relay_if_wanted(proxy_options(host, port, tls, extra_ca.as_ref()), settings.connect_timeout)?;
     match auth {
         DbAuth::Secret { arn } => {
             let failed = |source| DbSetupError::Secret { arn: arn.clone(), source };
@@ -193,7 +194,7 @@ async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSet
     let url = url.expose_secret();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = PgConnectOptions::from_str(url).map_err(DbSetupError::Url)?;
-        let (relay, options) = relay_if_wanted(options.disable_statement_logging())?;
+        let (relay, options) = relay_if_wanted(options.disable_statement_logging(), pool.connect_timeout)?;
         let db = wrap(pg_pool(pool, relay.clone()).connect_lazy_with(options));
         return Ok(Pool { db, iam: None, relay });
     }
@@ -213,11 +214,12 @@ async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSet
 
 fn relay_if_wanted(
     options: PgConnectOptions,
+    connect_timeout: Duration,
 ) -> Result<(Option<Arc<NoDelayRelay>>, PgConnectOptions), DbSetupError> {
     if !relay::wanted(&options) {
         return Ok((None, options));
     }
-    let (relay, options) = NoDelayRelay::start(options).map_err(DbSetupError::Relay)?;
+    let (relay, options) = NoDelayRelay::start(options, connect_timeout).map_err(DbSetupError::Relay)?;
     Ok((Some(relay), options))
 }
 

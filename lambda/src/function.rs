@@ -168,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn an_api_without_auth_settings_is_a_configuration_error() {
         let lookup = |name: &str| match name {
-            "DATABASE_URL" => Some("postgres://127.0.0.1:9/unused".to_owned()),
+            "DATABASE_URL" => Some("postgres://127.0.0.1:9/unused?sslmode=verify-full".to_owned()),
             "LIBRIS_LAMBDA_MODE" => Some("migrate".to_owned()),
             _ => None,
         };

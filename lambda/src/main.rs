@@ -19,6 +19,9 @@ async fn main() -> Result<(), lambda_http::Error> {
             return fail_init("Runtime.ConfigError", &format!("configuration error: {error}")).await;
         }
     };
+    if let Some(warning) = config.insecure_tls_warning() {
+        tracing::error!("{warning}");
+    }
     match config.mode {
         Mode::Api => {
             let function = match ApiFunction::new(config).await {

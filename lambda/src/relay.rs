@@ -22,7 +22,7 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
 use tempfile::TempDir;
@@ -58,11 +58,18 @@ impl NoDelayRelay {
     /// Starts relaying to `options`' host and port, and returns the options that connect through the
     /// relay: the same in every other respect, `host` included, so TLS still verifies the real name.
     ///
+    /// Each TCP connect gives up after `connect_timeout` (the pool's): sqlx's own connect would have no
+    /// limit either, and while the database is down every attempt would hold a socket until the kernel
+    /// gave up on the handshake, two minutes later.
+    ///
     /// Must be called inside the Tokio runtime the pool runs on.
     ///
     /// # Errors
     /// When the directory or the socket cannot be made (no writable temporary directory).
-    pub fn start(options: PgConnectOptions) -> io::Result<(Arc<Self>, PgConnectOptions)> {
+    pub fn start(
+        options: PgConnectOptions,
+        connect_timeout: Duration,
+    ) -> io::Result<(Arc<Self>, PgConnectOptions)> {
         // Only this process's user may connect: the relay hands out connections to the database.
         let dir = tempfile::Builder::new()
             .prefix("libris-pg-")
@@ -72,7 +79,7 @@ impl NoDelayRelay {
         // sqlx looks for `<socket dir>/.s.PGSQL.<port>`, as libpq does.
         let listener = UnixListener::bind(dir.path().join(format!(".s.PGSQL.{port}")))?;
         let host: Arc<str> = options.get_host().into();
-        let accept = tokio::spawn(accept_loop(listener, host, port));
+        let accept = tokio::spawn(accept_loop(listener, Upstream { host, port, connect_timeout }));
         let routed = options.socket(dir.path());
         Ok((Arc::new(Self { dir, accept }), routed))
     }
@@ -84,28 +91,79 @@ impl NoDelayRelay {
     }
 }
 
-async fn accept_loop(listener: UnixListener, host: Arc<str>, port: u16) {
+/// Where the relay's connections go.
+#[derive(Clone, Debug)]
+struct Upstream {
+    host: Arc<str>,
+    port: u16,
+    connect_timeout: Duration,
+}
+
+/// How often a run of failing accepts is logged: one line per interval, with the count of the others.
+const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// The pause after a failed accept, doubling while accepts keep failing.
+const ACCEPT_RETRY_FIRST: Duration = Duration::from_millis(10);
+const ACCEPT_RETRY_MAX: Duration = Duration::from_secs(1);
+
+async fn accept_loop(listener: UnixListener, upstream: Upstream) {
+    let mut log = LogThrottle::new(ACCEPT_LOG_INTERVAL);
+    let mut retry = ACCEPT_RETRY_FIRST;
     loop {
         match listener.accept().await {
             Ok((client, _)) => {
-                tokio::spawn(carry(client, host.clone(), port));
+                retry = ACCEPT_RETRY_FIRST;
+                tokio::spawn(carry(client, upstream.clone()));
             }
             Err(error) => {
-                // Out of file descriptors, most likely: the pending connection waits in the backlog.
-                tracing::warn!(%error, "database relay: cannot accept a connection");
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                // Out of file descriptors, most likely: the pending connection waits in the backlog. That
+                // lasts, so one line per interval says it without flooding the log.
+                if let Some(suppressed) = log.admit(Instant::now()) {
+                    tracing::warn!(%error, suppressed, "database relay: cannot accept a connection");
+                }
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(ACCEPT_RETRY_MAX);
             }
         }
     }
 }
 
-async fn carry(mut client: UnixStream, host: Arc<str>, port: u16) {
-    let mut server = match connect_nodelay(&host, port).await {
-        Ok(server) => server,
-        Err(error) => {
+/// Lets one event through per interval and counts the ones it holds back.
+#[derive(Debug)]
+struct LogThrottle {
+    interval: Duration,
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl LogThrottle {
+    fn new(interval: Duration) -> Self {
+        Self { interval, last: None, suppressed: 0 }
+    }
+
+    /// `Some(n)` when this event is to be logged, `n` being how many were held back since the last one.
+    fn admit(&mut self, now: Instant) -> Option<u64> {
+        if self.last.is_some_and(|last| now.saturating_duration_since(last) < self.interval) {
+            self.suppressed += 1;
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.suppressed))
+    }
+}
+
+async fn carry(mut client: UnixStream, upstream: Upstream) {
+    let Upstream { host, port, connect_timeout } = upstream;
+    let connected = tokio::time::timeout(connect_timeout, connect_nodelay(&host, port)).await;
+    let mut server = match connected {
+        Ok(Ok(server)) => server,
+        failed => {
             // Dropping the client with its first message unread makes sqlx's next read fail with
             // ECONNRESET: an I/O error, as a failed direct connection gives, so the service still answers
             // 503. The cause is only here, so it is logged.
+            let error = match failed {
+                Ok(Err(error)) => error.to_string(),
+                _ => format!("no answer within {} ms", connect_timeout.as_millis()),
+            };
             tracing::warn!(%error, %host, port, "cannot connect to the database");
             return;
         }

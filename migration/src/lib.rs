@@ -9,6 +9,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_library;
 mod m20261127_000001_borrower_subject;
+mod m20261202_000001_book_search;
+mod m20261202_000001_retries_and_revisions;
+mod m20261202_000002_statement_timeout;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -21,6 +24,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_library::Migration),
             Box::new(m20261127_000001_borrower_subject::Migration),
+            Box::new(m20261202_000001_book_search::Migration),
+            Box::new(m20261202_000001_retries_and_revisions::Migration),
+            Box::new(m20261202_000002_statement_timeout::Migration),
         ]
     }
 }

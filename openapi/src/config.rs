@@ -5,7 +5,7 @@ use service::{LoanLimits, LoanPolicy, PolicyError};
 use settings::{ConfigError, Env, SecretUrl};
 
 use crate::AppState;
-use crate::auth::AuthSettings;
+use crate::auth::{AuthMode, AuthSettings};
 
 /// The local server's settings.
 #[derive(Clone, Debug)]
@@ -26,6 +26,8 @@ pub struct AppSettings {
     pub max_body_bytes: usize,
     pub request_timeout: std::time::Duration,
     pub cors_origins: Vec<String>,
+    pub require_if_match: bool,
+    pub idempotency_ttl: std::time::Duration,
 }
 
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
@@ -56,7 +58,7 @@ impl Config {
     }
 
     fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
-        Ok(Self {
+        let config = Self {
             host: env.var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port: env.parsed("PORT", 3000)?,
             database_url: SecretUrl::new(
@@ -65,14 +67,39 @@ impl Config {
             demo_data: env.parsed("LIBRIS_DEMO_DATA", true)?,
             app: AppSettings::read(env)?,
             auth: AuthSettings::read(env)?,
-        })
+        };
+        let remote_dev_allowed = env.parsed(DEV_ALLOW_REMOTE, false)?;
+        if config.auth.mode == AuthMode::Dev && !remote_dev_allowed && !is_loopback(&config.host) {
+            return Err(ConfigError::new(
+                "HOST",
+                format!(
+                    "{:?} is reachable from other machines, and LIBRIS_AUTH=dev hands a librarian token to \
+                     anyone who asks: listen on 127.0.0.1 or ::1, or set {DEV_ALLOW_REMOTE}=true if that \
+                     network is yours alone",
+                    config.host
+                ),
+            ));
+        }
+        Ok(config)
     }
+}
+
+/// Lets dev mode listen on a non-loopback address (a container's published port, say).
+const DEV_ALLOW_REMOTE: &str = "LIBRIS_DEV_ALLOW_REMOTE";
+
+/// Whether `host` names only this machine: `localhost` or a loopback address (`127.0.0.0/8`, `::1`).
+/// `0.0.0.0`, `::` and any other address or name may be reachable from a network.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl AppSettings {
     /// Reads `LIBRIS_MAX_ACTIVE_LOANS`, `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`,
     /// `LIBRIS_MAX_RENEWALS` (the loan policy, refused unless it is a usable one), `LIBRIS_MAX_BODY_BYTES`,
-    /// `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`.
+    /// `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`, `LIBRIS_REQUIRE_IF_MATCH`,
+    /// `LIBRIS_IDEMPOTENCY_TTL_SECS` (at least 1).
     ///
     /// # Errors
     /// A variable that is set but invalid, named.
@@ -89,6 +116,8 @@ impl AppSettings {
             max_body_bytes: env.parsed("LIBRIS_MAX_BODY_BYTES", AppState::DEFAULT_MAX_BODY_BYTES)?,
             request_timeout: env.millis("LIBRIS_REQUEST_TIMEOUT_MS", AppState::DEFAULT_REQUEST_TIMEOUT)?,
             cors_origins: cors_origins(env.var("LIBRIS_CORS_ORIGINS"))?,
+            require_if_match: env.parsed("LIBRIS_REQUIRE_IF_MATCH", false)?,
+            idempotency_ttl: idempotency_ttl(env)?,
         })
     }
 }
@@ -102,6 +131,15 @@ fn policy_error(error: PolicyError) -> ConfigError {
             LOAN_PERIOD_DAYS,
             format!("must be from 1 to {MAX_LOAN_PERIOD_DAYS} ({max_period_days})"),
         ),
+    }
+}
+
+/// `LIBRIS_IDEMPOTENCY_TTL_SECS`: whole seconds, at least one (a key kept for no time protects nothing).
+fn idempotency_ttl(env: &Env<'_>) -> Result<std::time::Duration, ConfigError> {
+    const NAME: &str = "LIBRIS_IDEMPOTENCY_TTL_SECS";
+    match env.parsed(NAME, AppState::DEFAULT_IDEMPOTENCY_TTL.as_secs())? {
+        0 => Err(ConfigError::new(NAME, "must be at least 1 second")),
+        secs => Ok(std::time::Duration::from_secs(secs)),
     }
 }
 
@@ -166,10 +204,52 @@ mod tests {
     }
 
     #[test]
+    fn retries_and_preconditions_have_safe_defaults_and_named_errors() {
+        let defaults = config(&[]).unwrap().app;
+        assert!(!defaults.require_if_match);
+        assert_eq!(defaults.idempotency_ttl, std::time::Duration::from_secs(86_400));
+        let set =
+            config(&[("LIBRIS_REQUIRE_IF_MATCH", "true"), ("LIBRIS_IDEMPOTENCY_TTL_SECS", "60")]).unwrap();
+        assert!(set.app.require_if_match);
+        assert_eq!(set.app.idempotency_ttl, std::time::Duration::from_secs(60));
+        assert_eq!(
+            config(&[("LIBRIS_IDEMPOTENCY_TTL_SECS", "0")]).unwrap_err().name,
+            "LIBRIS_IDEMPOTENCY_TTL_SECS"
+        );
+        assert_eq!(
+            config(&[("LIBRIS_REQUIRE_IF_MATCH", "maybe")]).unwrap_err().name,
+            "LIBRIS_REQUIRE_IF_MATCH"
+        );
+    }
+
+    #[test]
     fn cors_is_off_unless_origins_are_listed() {
         assert!(config(&[]).unwrap().app.cors_origins.is_empty());
         let listed = config(&[("LIBRIS_CORS_ORIGINS", "https://a.example, http://localhost:5173")]).unwrap();
         assert_eq!(listed.app.cors_origins, ["https://a.example", "http://localhost:5173"]);
+    }
+
+    #[test]
+    fn dev_mode_listens_on_loopback_unless_told_otherwise() {
+        for loopback in ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"] {
+            assert!(config(&[("HOST", loopback)]).is_ok(), "{loopback}");
+        }
+        for reachable in ["0.0.0.0", "::", "192.168.1.20", "example.org", "localhost.example.org"] {
+            assert_eq!(config(&[("HOST", reachable)]).unwrap_err().name, "HOST", "{reachable}");
+        }
+        let allowed = config(&[("HOST", "0.0.0.0"), ("LIBRIS_DEV_ALLOW_REMOTE", "true")]).unwrap();
+        assert_eq!(allowed.host, "0.0.0.0");
+        assert_eq!(
+            config(&[("LIBRIS_DEV_ALLOW_REMOTE", "yes")]).unwrap_err().name,
+            "LIBRIS_DEV_ALLOW_REMOTE"
+        );
+        let jwt = config(&[
+            ("HOST", "0.0.0.0"),
+            ("LIBRIS_AUTH", "jwt"),
+            ("LIBRIS_AUTH_ISSUER", "https://issuer.example"),
+            ("LIBRIS_AUTH_AUDIENCE", "client"),
+        ]);
+        assert_eq!(jwt.unwrap().host, "0.0.0.0", "with real tokens any address is fine");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod docs;
 pub mod dto;
 mod observe;
 pub mod problem;
+mod slash;
 pub mod text;
 
 use std::time::Duration;
@@ -39,6 +40,10 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Origins allowed to call the API from a browser; empty (the default) turns CORS off.
     pub cors_origins: Vec<String>,
+    /// Refuse `PATCH`, `PUT` and `DELETE` without `If-Match` (428), so no client can overwrite blindly.
+    pub require_if_match: bool,
+    /// How long the answer to a request with an `Idempotency-Key` is kept for retries.
+    pub idempotency_ttl: Duration,
 }
 
 impl AppState {
@@ -47,6 +52,8 @@ impl AppState {
     /// Below API Gateway's 29 s integration timeout and a typical Lambda timeout, so the client gets our
     /// problem+json answer rather than the gateway's.
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+    /// A day, as the IETF draft and Stripe suggest: longer than any client's retry schedule.
+    pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
     /// The defaults for everything but the database and how callers are authenticated, which every host
     /// must choose.
@@ -59,6 +66,8 @@ impl AppState {
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             cors_origins: Vec::new(),
+            require_if_match: false,
+            idempotency_ttl: Self::DEFAULT_IDEMPOTENCY_TTL,
         }
     }
 }
@@ -74,6 +83,8 @@ impl AppState {
             max_body_bytes: settings.max_body_bytes,
             request_timeout: settings.request_timeout,
             cors_origins: settings.cors_origins.clone(),
+            require_if_match: settings.require_if_match,
+            idempotency_ttl: settings.idempotency_ttl,
         }
     }
 }
@@ -112,12 +123,17 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         routes = routes.at("/auth/dev-token", poem::get(auth::endpoint::dev_token));
     }
     routes
+        .around(slash::trim)
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
         .data(state)
+        // One box mid-chain keeps the endpoint's type shallow enough for hosts that nest it further
+        // (the Lambda adapter's futures overflowed the compiler's query depth without it).
+        .boxed()
         .catch_all_error(problem::catch_all)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .around(observe::security_headers)
+        .around(auth::caching::no_store_when_authenticated)
         .around(observe::observe)
 }
 

@@ -33,7 +33,14 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot open the database {:?}: {e}", config.database_url))?;
     Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;
-    if config.demo_data && seed::demo::load(&db).await.map_err(|e| format!("demo data failed: {e}"))? {
+    // Dev tokens name the demo borrowers by their subjects; real tokens must never reach them.
+    let logins = match config.auth.mode {
+        openapi::auth::AuthMode::Dev => seed::demo::DemoLogins::DevSubjects,
+        openapi::auth::AuthMode::Jwt { .. } => seed::demo::DemoLogins::Unlinked,
+    };
+    if config.demo_data
+        && seed::demo::load(&db, logins).await.map_err(|e| format!("demo data failed: {e}"))?
+    {
         tracing::info!("loaded the demo library (set LIBRIS_DEMO_DATA=false to start empty)");
     }
     let auth = Auth::from_settings(&config.auth).map_err(|e| format!("authentication setup failed: {e}"))?;

@@ -114,18 +114,32 @@ pub enum ApiError {
     /// The resource does not exist.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Box<Problem>>),
-    /// A library rule forbids the operation; `code` says which.
+    /// A library rule forbids the operation (`code` says which), or a request with the same
+    /// `Idempotency-Key` is still running (retry after `Retry-After` seconds).
     #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Box<Problem>>),
+    Conflict(
+        Json<Box<Problem>>,
+        /// Only while a request with the same `Idempotency-Key` is running: seconds to wait.
+        #[oai(header = "Retry-After")]
+        Option<u32>,
+    ),
+    /// `If-Match` names a revision that is no longer current: someone changed the resource since it was
+    /// read. Get it again (for its new `ETag`) and retry.
+    #[oai(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Json<Box<Problem>>),
     /// The request body is larger than the server accepts.
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Box<Problem>>),
     /// The request body is not JSON.
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Box<Problem>>),
-    /// The request is well-formed but a value is invalid; `errors` lists the fields.
+    /// The request is well-formed but a value is invalid (`errors` lists the fields), or its
+    /// `Idempotency-Key` was already used for a different request.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Box<Problem>>),
+    /// This server requires `If-Match` on writes to existing resources (`LIBRIS_REQUIRE_IF_MATCH`).
+    #[oai(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Json<Box<Problem>>),
     /// Something failed on our side; the details are in the server log under the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Box<Problem>>),
@@ -153,6 +167,22 @@ impl ApiError {
         );
         problem.errors = Some(vec![FieldError { field: field.to_owned(), message }]);
         Self::Unprocessable(Json(Box::new(problem)))
+    }
+
+    /// 412: the resource is not at the revision `If-Match` named.
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        let problem = Problem::new(StatusCode::PRECONDITION_FAILED, "/problems/precondition-failed", detail);
+        Self::PreconditionFailed(Json(Box::new(problem)))
+    }
+
+    /// 428: this server wants `If-Match` on every write to an existing resource.
+    pub fn precondition_required() -> Self {
+        let problem = Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "/problems/precondition-required",
+            "send If-Match with the ETag of the revision you read",
+        );
+        Self::PreconditionRequired(Json(Box::new(problem)))
     }
 
     pub fn unavailable() -> Self {
@@ -235,8 +265,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { code, message } => {
                 let mut problem = Problem::new(StatusCode::CONFLICT, "/problems/conflict", message);
                 problem.code = Some(code.into());
-                Self::Conflict(Json(Box::new(problem)))
+                Self::Conflict(Json(Box::new(problem)), None)
             }
+            ServiceError::Stale { .. } => Self::precondition_failed(error.to_string()),
             ServiceError::Validation { field, message } => Self::invalid(field, message),
             ServiceError::Unavailable(_) => {
                 log_chain(&error);

@@ -11,7 +11,7 @@
 //! on every other write: the rows here carry their timestamps themselves.
 
 use chrono::{NaiveDate, TimeDelta, Utc};
-use entity::{author, book, book_author, borrower, loan, loan_history, review};
+use entity::{author, book, book_author, borrower, loan, loan_history, review, search_key};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, TransactionSession,
     TransactionTrait,
@@ -142,10 +142,21 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     });
     insert_all(db, authors).await?;
     let epoch = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+    // Each book's credits are drawn with it, so its search keys (title and authors' names, in author id
+    // order) go into the same bulk insert: the loader bypasses the service that keeps them otherwise.
+    let mut credits = Vec::new();
     let books = (1..=size.books).map(|i| {
-        let title = Title::parse(&format!("The {} {} {i}", dice.word(), dice.word()))?;
+        let title = Title::parse(&format!("The {} {} {i}", dice.word(), dice.word()))?.into_inner();
+        let first = 1 + dice.next(size.authors);
+        let mut authors: Vec<u64> =
+            (0..=dice.next(3).min(size.authors - 1)).map(|k| 1 + (first - 1 + k) % size.authors).collect();
+        authors.sort_unstable();
+        let names: Vec<String> = authors.iter().map(|a| format!("Author {a}")).collect();
+        credits.extend(authors.into_iter().map(|author| (i, author)));
         Ok(book::ActiveModel {
-            title: Set(title.into_inner()),
+            title_key: Set(search_key::key(&title)),
+            author_key: Set(search_key::key_of_all(names.iter().map(String::as_str))),
+            title: Set(title),
             isbn: Set(Some(isbn(i)?)),
             published_date: Set(Some(epoch + dice.days(45_000))),
             created_at: Set(now),
@@ -154,13 +165,6 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         })
     });
     insert_all(db, books).await?;
-    let mut credits = Vec::new();
-    for book_id in 1..=size.books {
-        let first = 1 + dice.next(size.authors);
-        for k in 0..=dice.next(3).min(size.authors - 1) {
-            credits.push((book_id, 1 + (first - 1 + k) % size.authors));
-        }
-    }
     insert_all(
         db,
         credits.into_iter().map(|(book_id, author_id)| {

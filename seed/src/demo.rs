@@ -41,6 +41,18 @@ const BORROWERS: [(&str, &str, &str); 3] = [
     ("Grace Hopper", "grace@example.org", "demo-grace"),
 ];
 
+/// Whether the demo borrowers get login subjects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoLogins {
+    /// Linked to `demo-ada`, `demo-alan` and `demo-grace`, the subjects dev tokens carry, so Swagger UI
+    /// can act as them. Only for dev mode: under a real issuer a guessable subject is one a user could
+    /// pick for themselves (another provider, a pool that lets users choose) and so read a stranger's
+    /// loans.
+    DevSubjects,
+    /// No subject: the borrowers are records only, which a librarian may link to real logins.
+    Unlinked,
+}
+
 /// Fills an empty library with demo data. Returns whether anything was loaded.
 ///
 /// Every value is parsed into its domain type first, as the API does with a request, so a typo in the
@@ -48,7 +60,7 @@ const BORROWERS: [(&str, &str, &str); 3] = [
 ///
 /// # Errors
 /// Database failures; the demo data itself always satisfies the rules.
-pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool> {
+pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, logins: DemoLogins) -> Result<bool> {
     if authors::count(db).await? > 0 {
         return Ok(false);
     }
@@ -77,7 +89,10 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<bool>
         let new = NewBorrower {
             name: PersonName::parse(name)?,
             email: Email::parse(email)?,
-            subject: Some(AuthSubject::parse(subject)?),
+            subject: match logins {
+                DemoLogins::DevSubjects => Some(AuthSubject::parse(subject)?),
+                DemoLogins::Unlinked => None,
+            },
         };
         borrower_ids.push(borrowers::register(db, new).await?.id);
     }

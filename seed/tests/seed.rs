@@ -5,6 +5,7 @@ use entity::{author, book, borrower, loan, loan_history, review};
 use migration::testkit::TestDb;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use seed::dataset::{DatasetError, DatasetSize, generate};
+use seed::demo::DemoLogins;
 use service::books::NewBook;
 use service::domain::{Email, PersonName, Title};
 use service::loans::{self, CheckOut};
@@ -12,6 +13,7 @@ use service::{LoanPolicy, books, borrowers};
 
 migration::backend_tests!(
     the_demo_loads_once_into_an_empty_library,
+    demo_borrowers_get_guessable_subjects_only_for_dev_mode,
     a_generated_library_has_the_sizes_asked_for_and_room_for_new_loans,
 );
 
@@ -24,12 +26,29 @@ where
 }
 
 async fn the_demo_loads_once_into_an_empty_library(db: TestDb) {
-    assert!(seed::demo::load(&db.conn).await.unwrap());
-    assert!(!seed::demo::load(&db.conn).await.unwrap(), "a second start loads nothing");
+    assert!(seed::demo::load(&db.conn, DemoLogins::DevSubjects).await.unwrap());
+    assert!(
+        !seed::demo::load(&db.conn, DemoLogins::DevSubjects).await.unwrap(),
+        "a second start loads nothing"
+    );
     assert_eq!(rows(&db.conn, book::Entity).await, 8);
     assert_eq!(rows(&db.conn, borrower::Entity).await, 3);
     assert_eq!(rows(&db.conn, loan::Entity).await, 1, "Alan has Neuromancer out");
     assert_eq!(rows(&db.conn, review::Entity).await, 1, "Ada reviewed Dune");
+}
+
+async fn demo_borrowers_get_guessable_subjects_only_for_dev_mode(db: TestDb) {
+    let subjects = |db: DatabaseConnection| async move {
+        let borrowers = borrower::Entity::find().all(&db).await.unwrap();
+        borrowers.into_iter().filter_map(|b| b.auth_subject).collect::<Vec<_>>()
+    };
+    assert!(seed::demo::load(&db.conn, DemoLogins::Unlinked).await.unwrap());
+    assert_eq!(subjects(db.conn.clone()).await, Vec::<String>::new(), "no login reaches a demo borrower");
+    let dev = TestDb::migrated(db.backend).await.unwrap();
+    assert!(seed::demo::load(&dev.conn, DemoLogins::DevSubjects).await.unwrap());
+    let mut linked = subjects(dev.conn.clone()).await;
+    linked.sort();
+    assert_eq!(linked, ["demo-ada", "demo-alan", "demo-grace"]);
 }
 
 async fn a_generated_library_has_the_sizes_asked_for_and_room_for_new_loans(db: TestDb) {

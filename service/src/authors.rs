@@ -1,14 +1,17 @@
 //! Authors: create, read, rename, delete (which detaches them from their books), list.
 
-use entity::author;
+use entity::{author, book_author};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
+use crate::books::refresh_author_keys;
 use crate::domain::{PersonName, SearchTerm};
 use crate::page::{ListKind, Page, PageRequest};
+use crate::retry::transaction;
+use crate::versioning::{Expected, guarded_delete, guarded_update, settle};
 use crate::{Result, ServiceError};
 
 /// Adds an author.
@@ -26,26 +29,83 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<author::Model> {
     author::Entity::find_by_id(id).one(db).await?.ok_or(ServiceError::NotFound { entity: "author", id })
 }
 
-/// Renames an author.
+/// Renames an author, and rewrites the search keys of their books in the same transaction.
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: PersonName) -> Result<author::Model> {
-    let mut model: author::ActiveModel = get(db, id).await?.into();
-    model.name = Set(name.into_inner());
-    Ok(model.update(db).await?)
+pub async fn rename<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    name: PersonName,
+) -> Result<author::Model> {
+    rename_if(db, id, name, &Expected::Any).await
 }
 
-/// Deletes an author; the schema detaches them from their books (ON DELETE CASCADE on the join rows).
+/// Renames an author if they are still at an expected revision, and rewrites the search keys of their
+/// books in the same transaction.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the author is at another revision.
+pub async fn rename_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    name: PersonName,
+    expected: &Expected,
+) -> Result<author::Model> {
+    let name = name.into_inner();
+    transaction(db, |txn| {
+        let (name, expected) = (name.clone(), expected.clone());
+        Box::pin(async move {
+            let changes = author::ActiveModel { name: Set(name), ..Default::default() };
+            let result = guarded_update::<author::Entity>(changes, id, &expected).exec(txn).await?;
+            settle::<author::Entity, _>(txn, id, result.rows_affected).await?;
+            refresh_author_keys(txn, &books_of(txn, id).await?).await?;
+            get(txn, id).await
+        })
+    })
+    .await
+}
+
+/// Deletes an author; the schema detaches them from their books (ON DELETE CASCADE on the join rows), and
+/// those books' search keys lose the name in the same transaction.
 ///
 /// # Errors
 /// `NotFound` when there is no such author.
-pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<()> {
-    let result = author::Entity::delete_by_id(id).exec(db).await?;
-    if result.rows_affected == 0 {
-        return Err(ServiceError::NotFound { entity: "author", id });
-    }
-    Ok(())
+pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64) -> Result<()> {
+    delete_if(db, id, &Expected::Any).await
+}
+
+/// Deletes an author if they are still at an expected revision, and drops the name from their books'
+/// search keys in the same transaction.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the author is at another revision.
+pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    expected: &Expected,
+) -> Result<()> {
+    transaction(db, |txn| {
+        let expected = expected.clone();
+        Box::pin(async move {
+            let books = books_of(txn, id).await?;
+            let result = guarded_delete::<author::Entity>(id, &expected).exec(txn).await?;
+            settle::<author::Entity, _>(txn, id, result.rows_affected).await?;
+            refresh_author_keys(txn, &books).await
+        })
+    })
+    .await
+}
+
+/// The ids of the books credited to an author (the `(author_id, book_id)` index).
+async fn books_of<C: ConnectionTrait>(db: &C, author_id: i64) -> Result<Vec<i64>> {
+    Ok(book_author::Entity::find()
+        .select_only()
+        .column(book_author::Column::BookId)
+        .filter(book_author::Column::AuthorId.eq(author_id))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Lists authors in id order, optionally those whose name contains `name` (case-insensitive).

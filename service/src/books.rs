@@ -1,21 +1,26 @@
 //! The catalogue: books, their authors, and the "available books" list.
 
 use chrono::{DateTime, Utc};
-use entity::{author, book, book_author, loan};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use entity::{author, book, book_author, loan, search_key};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
-use crate::domain::{CalendarDate, Isbn, SearchTerm, Title};
+use crate::domain::{CalendarDate, Isbn, Title};
 use crate::error::{DbFailure, classify};
-use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
+use crate::versioning::{Expected, book_expectation, guarded_delete, guarded_update, settle};
 use crate::{ConflictCode, Result, ServiceError, authors};
 
 mod detail;
+mod keys;
+mod list;
+mod search;
 pub use detail::get;
+pub(crate) use keys::refresh_author_keys;
+pub use list::{BookFilter, BookSummary, available, list, of_author};
+pub use search::SearchQuery;
 
 /// What a librarian supplies to add a book.
 #[derive(Clone, Debug)]
@@ -40,26 +45,6 @@ pub struct BookChanges {
     pub title: Option<Title>,
     pub isbn: Option<Option<Isbn>>,
     pub published_date: Option<Option<CalendarDate>>,
-}
-
-/// Filters of the books lists. Every field narrows the list; none given lists everything.
-#[derive(Clone, Debug, Default)]
-pub struct BookFilter {
-    /// Case-insensitive substring of the title.
-    pub title: Option<SearchTerm>,
-    pub author_id: Option<i64>,
-    pub published_from: Option<CalendarDate>,
-    pub published_to: Option<CalendarDate>,
-    /// `Some(true)`: only books not on loan; `Some(false)`: only books on loan.
-    pub available: Option<bool>,
-}
-
-/// A book as lists show it: its fields, its authors and whether it can be borrowed now.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BookSummary {
-    pub book: book::Model,
-    pub authors: Vec<author::Model>,
-    pub available: bool,
 }
 
 /// The due date of a book's active loan; who borrowed it is not the catalogue's business.
@@ -100,6 +85,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(db: &C, input: NewBoo
         let (title, isbn, author_ids) = (title.clone(), isbn.clone(), author_ids.clone());
         Box::pin(async move {
             let book = book::ActiveModel {
+                title_key: Set(search_key::key(&title)),
                 title: Set(title),
                 isbn: Set(isbn),
                 published_date: Set(published_date),
@@ -109,6 +95,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(db: &C, input: NewBoo
             .await
             .map_err(isbn_conflict)?;
             link_authors(txn, book.id, &author_ids).await?;
+            refresh_author_keys(txn, &[book.id]).await?;
             Ok(book.id)
         })
     })
@@ -146,7 +133,10 @@ async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<book::Model> {
 }
 
 /// The authors of several books in one query, as `(book_id, author)` pairs ordered by author id.
-async fn authors_of<C: ConnectionTrait>(db: &C, book_ids: &[i64]) -> Result<Vec<(i64, author::Model)>> {
+pub(crate) async fn authors_of<C: ConnectionTrait>(
+    db: &C,
+    book_ids: &[i64],
+) -> Result<Vec<(i64, author::Model)>> {
     if book_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -159,127 +149,6 @@ async fn authors_of<C: ConnectionTrait>(db: &C, book_ids: &[i64]) -> Result<Vec<
     Ok(pairs.into_iter().filter_map(|(link, author)| Some((link.book_id, author?))).collect())
 }
 
-/// Lists books in id order, filtered, one keyset page at a time (three queries per page).
-///
-/// # Errors
-/// `Validation` for an invalid cursor or an empty date range.
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    filter: &BookFilter,
-    page: &PageRequest,
-) -> Result<Page<BookSummary>> {
-    list_as(db, ListKind::Books, filter, page).await
-}
-
-/// The original's headline query: books with no active loan, as a `NOT EXISTS` anti-join on the unique
-/// `loans.book_id` index, filtered and paginated like any list.
-///
-/// # Errors
-/// `Validation` for an invalid cursor or an empty date range.
-pub async fn available<C: ConnectionTrait>(
-    db: &C,
-    filter: &BookFilter,
-    page: &PageRequest,
-) -> Result<Page<BookSummary>> {
-    let filter = BookFilter { available: Some(true), ..filter.clone() };
-    list_as(db, ListKind::AvailableBooks, &filter, page).await
-}
-
-/// Books of one author, in id order.
-///
-/// # Errors
-/// `NotFound` for an unknown author; `Validation` for an invalid cursor.
-pub async fn of_author<C: ConnectionTrait>(
-    db: &C,
-    author_id: i64,
-    page: &PageRequest,
-) -> Result<Page<BookSummary>> {
-    authors::get(db, author_id).await?;
-    let filter = BookFilter { author_id: Some(author_id), ..BookFilter::default() };
-    list_as(db, ListKind::AuthorBooks, &filter, page).await
-}
-
-async fn list_as<C: ConnectionTrait>(
-    db: &C,
-    kind: ListKind,
-    filter: &BookFilter,
-    page: &PageRequest,
-) -> Result<Page<BookSummary>> {
-    let after = page.after(kind)?;
-    let published_from = filter.published_from.map(CalendarDate::get);
-    let published_to = filter.published_to.map(CalendarDate::get);
-    if let (Some(from), Some(to)) = (published_from, published_to)
-        && from > to
-    {
-        return Err(ServiceError::invalid("published_from", "must not be after published_to"));
-    }
-    let mut condition = Condition::all();
-    if let Some(after) = after {
-        condition = condition.add(book::Column::Id.gt(after));
-    }
-    if let Some(title) = &filter.title {
-        condition = condition.add(authors::contains_ci((book::Entity, book::Column::Title), title));
-    }
-    if let Some(author_id) = filter.author_id {
-        condition = condition.add(
-            book::Column::Id.in_subquery(
-                Query::select()
-                    .column(book_author::Column::BookId)
-                    .from(book_author::Entity)
-                    .and_where(book_author::Column::AuthorId.eq(author_id))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(from) = published_from {
-        condition = condition.add(book::Column::PublishedDate.gte(from));
-    }
-    if let Some(to) = published_to {
-        condition = condition.add(book::Column::PublishedDate.lte(to));
-    }
-    if let Some(available) = filter.available {
-        let mut on_loan = Query::select();
-        on_loan.expr(Expr::val(1)).from(loan::Entity).and_where(
-            Expr::col((loan::Entity, loan::Column::BookId)).equals((book::Entity, book::Column::Id)),
-        );
-        if let Some(after) = after {
-            // Repeat the cursor bound inside the subquery, so the planner starts the loans index there.
-            on_loan.and_where(Expr::col((loan::Entity, loan::Column::BookId)).gt(after));
-        }
-        let on_loan = on_loan.to_owned();
-        condition = condition.add(if available { Expr::not_exists(on_loan) } else { Expr::exists(on_loan) });
-    }
-    let books = book::Entity::find()
-        .filter(condition)
-        .order_by_asc(book::Column::Id)
-        .limit(page.fetch_limit())
-        .all(db)
-        .await?;
-    let page = Page::from_rows(kind, page, books, |b| b.id);
-    summarise(db, page).await
-}
-
-/// Adds authors and availability to a page of books: two queries, whatever the page size.
-async fn summarise<C: ConnectionTrait>(db: &C, page: Page<book::Model>) -> Result<Page<BookSummary>> {
-    let ids: Vec<i64> = page.items.iter().map(|b| b.id).collect();
-    let mut authors = authors_of(db, &ids).await?;
-    let on_loan: Vec<i64> = if ids.is_empty() {
-        Vec::new()
-    } else {
-        loan::Entity::find()
-            .select_only()
-            .column(loan::Column::BookId)
-            .filter(loan::Column::BookId.is_in(ids))
-            .into_tuple()
-            .all(db)
-            .await?
-    };
-    Ok(page.map(|book| {
-        let mine = authors.extract_if(.., |(book_id, _)| *book_id == book.id).map(|(_, a)| a).collect();
-        BookSummary { available: !on_loan.contains(&book.id), authors: mine, book }
-    }))
-}
-
 /// Changes some of a book's fields.
 ///
 /// # Errors
@@ -289,9 +158,26 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     changes: BookChanges,
 ) -> Result<BookDetail> {
-    let mut model: book::ActiveModel = find(db, id).await?.into();
+    update_if(db, id, changes, &Expected::Any).await
+}
+
+/// Changes some of a book's fields if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the page is at another revision; `Conflict(isbn_taken)` for a duplicate ISBN.
+pub async fn update_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    changes: BookChanges,
+    expected: &Expected,
+) -> Result<BookDetail> {
+    let expected = book_expectation(db, id, expected).await?;
+    let mut model: book::ActiveModel = Default::default();
     if let Some(title) = changes.title {
-        model.title = Set(title.into_inner());
+        // The key goes in the same statement as the title, so search never sees one without the other.
+        let title = title.into_inner();
+        model.title_key = Set(search_key::key(&title));
+        model.title = Set(title);
     }
     if let Some(isbn) = changes.isbn {
         model.isbn = Set(isbn.map(Isbn::into_inner));
@@ -299,8 +185,19 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     if let Some(published_date) = changes.published_date {
         model.published_date = Set(published_date.map(CalendarDate::get));
     }
-    model.update(db).await.map_err(isbn_conflict)?;
+    let result =
+        guarded_update::<book::Entity>(model, id, &expected).exec(db).await.map_err(isbn_conflict)?;
+    settle::<book::Entity, _>(db, id, result.rows_affected).await?;
     get(db, id).await
+}
+
+/// Moves a book to its next version, if it is at the expected one: the first step of every change to
+/// its author list, which also queues concurrent changes of one book on its row.
+async fn bump<C: ConnectionTrait>(db: &C, id: i64, expected: &Expected) -> Result<()> {
+    let expected = book_expectation(db, id, expected).await?;
+    let unchanged: book::ActiveModel = Default::default();
+    let result = guarded_update::<book::Entity>(unchanged, id, &expected).exec(db).await?;
+    settle::<book::Entity, _>(db, id, result.rows_affected).await
 }
 
 /// Removes a book with its reviews and loan history; refused while it is on loan.
@@ -308,19 +205,36 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
 /// # Errors
 /// `NotFound`; `Conflict(book_on_loan)` while the book is on loan.
 pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64) -> Result<()> {
+    delete_if(db, id, &Expected::Any).await
+}
+
+/// Removes a book if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the page is at another revision; `Conflict(book_on_loan)` while it is on loan.
+pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    expected: &Expected,
+) -> Result<()> {
     let on_loan = || ServiceError::conflict(ConflictCode::BookOnLoan, "the book is on loan; return it first");
     transaction(db, |txn| {
+        let expected = expected.clone();
         Box::pin(async move {
             find(txn, id).await?;
             if loan::Entity::find().filter(loan::Column::BookId.eq(id)).one(txn).await?.is_some() {
                 return Err(on_loan());
             }
+            let expected = book_expectation(txn, id, &expected).await?;
             // The foreign key from loans restricts the delete if a check-out raced in after the check.
-            book::Entity::delete_by_id(id).exec(txn).await.map_err(|e| match classify(&e) {
-                DbFailure::ForeignKeyViolation => on_loan(),
-                _ => e.into(),
-            })?;
-            Ok(())
+            let deleted =
+                guarded_delete::<book::Entity>(id, &expected).exec(txn).await.map_err(
+                    |e| match classify(&e) {
+                        DbFailure::ForeignKeyViolation => on_loan(),
+                        _ => e.into(),
+                    },
+                )?;
+            settle::<book::Entity, _>(txn, id, deleted.rows_affected).await
         })
     })
     .await
@@ -335,17 +249,32 @@ pub async fn set_authors<C: ConnectionTrait + TransactionTrait>(
     book_id: i64,
     author_ids: Vec<i64>,
 ) -> Result<Vec<author::Model>> {
+    set_authors_if(db, book_id, author_ids, &Expected::Any).await
+}
+
+/// Replaces a book's authors if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound` for the book; `Stale` when its page is at another revision; `Validation` on `author_ids`
+/// for an unknown author.
+pub async fn set_authors_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    book_id: i64,
+    author_ids: Vec<i64>,
+    expected: &Expected,
+) -> Result<Vec<author::Model>> {
     transaction(db, |txn| {
-        let ids = author_ids.clone();
+        let (ids, expected) = (author_ids.clone(), expected.clone());
         Box::pin(async move {
-            find(txn, book_id).await?;
+            bump(txn, book_id, &expected).await?;
             authors::ensure_exist(txn, &ids).await?;
             book_author::Entity::delete_many()
                 .filter(book_author::Column::BookId.eq(book_id))
                 .filter(book_author::Column::AuthorId.is_not_in(ids.clone()))
                 .exec(txn)
                 .await?;
-            link_authors(txn, book_id, &ids).await
+            link_authors(txn, book_id, &ids).await?;
+            refresh_author_keys(txn, &[book_id]).await
         })
     })
     .await?;
@@ -363,8 +292,9 @@ pub async fn add_author<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Vec<author::Model>> {
     transaction(db, |txn| {
         Box::pin(async move {
-            find(txn, book_id).await?;
-            link_authors(txn, book_id, &[author_id]).await
+            bump(txn, book_id, &Expected::Any).await?;
+            link_authors(txn, book_id, &[author_id]).await?;
+            refresh_author_keys(txn, &[book_id]).await
         })
     })
     .await?;
@@ -375,20 +305,41 @@ pub async fn add_author<C: ConnectionTrait + TransactionTrait>(
 ///
 /// # Errors
 /// `NotFound` for the book, or when that author is not one of the book's.
-pub async fn remove_author<C: ConnectionTrait>(
+pub async fn remove_author<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     book_id: i64,
     author_id: i64,
 ) -> Result<Vec<author::Model>> {
-    find(db, book_id).await?;
-    let removed = book_author::Entity::delete_many()
-        .filter(book_author::Column::BookId.eq(book_id))
-        .filter(book_author::Column::AuthorId.eq(author_id))
-        .exec(db)
-        .await?;
-    if removed.rows_affected == 0 {
-        return Err(ServiceError::NotFound { entity: "book author", id: author_id });
-    }
+    remove_author_if(db, book_id, author_id, &Expected::Any).await
+}
+
+/// Detaches an author from a book if its page is still at an expected revision.
+///
+/// # Errors
+/// `NotFound` for the book, or when that author is not one of the book's; `Stale` when the book's page is
+/// at another revision.
+pub async fn remove_author_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    book_id: i64,
+    author_id: i64,
+    expected: &Expected,
+) -> Result<Vec<author::Model>> {
+    transaction(db, |txn| {
+        let expected = expected.clone();
+        Box::pin(async move {
+            bump(txn, book_id, &expected).await?;
+            let removed = book_author::Entity::delete_many()
+                .filter(book_author::Column::BookId.eq(book_id))
+                .filter(book_author::Column::AuthorId.eq(author_id))
+                .exec(txn)
+                .await?;
+            if removed.rows_affected == 0 {
+                return Err(ServiceError::NotFound { entity: "book author", id: author_id });
+            }
+            refresh_author_keys(txn, &[book_id]).await
+        })
+    })
+    .await?;
     authors_of_book(db, book_id).await
 }
 

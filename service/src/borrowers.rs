@@ -11,6 +11,7 @@ use crate::domain::{AuthSubject, Email, PersonName, SearchTerm};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
 use crate::retry::transaction;
+use crate::versioning::{Expected, guarded_delete, guarded_update, settle};
 use crate::{ConflictCode, Result, ServiceError};
 
 /// A partial update of a borrower.
@@ -109,8 +110,21 @@ pub async fn update<C: ConnectionTrait>(
     id: i64,
     changes: BorrowerChanges,
 ) -> Result<borrower::Model> {
+    update_if(db, id, changes, &Expected::Any).await
+}
+
+/// Changes a borrower if they are still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the borrower is at another revision; `Conflict(email_taken | subject_taken)`.
+pub async fn update_if<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    changes: BorrowerChanges,
+    expected: &Expected,
+) -> Result<borrower::Model> {
     let subject = changes.subject.map(|subject| subject.map(AuthSubject::into_inner));
-    let mut model: borrower::ActiveModel = get(db, id).await?.into();
+    let mut model: borrower::ActiveModel = Default::default();
     if let Some(name) = changes.name {
         model.name = Set(name.into_inner());
     }
@@ -120,10 +134,11 @@ pub async fn update<C: ConnectionTrait>(
     if let Some(subject) = subject.clone() {
         model.auth_subject = Set(subject);
     }
-    match model.update(db).await {
-        Ok(model) => Ok(model),
-        Err(error) => Err(unique_conflict(db, error, Some(id), subject.flatten().as_deref()).await),
+    match guarded_update::<borrower::Entity>(model, id, expected).exec(db).await {
+        Ok(result) => settle::<borrower::Entity, _>(db, id, result.rows_affected).await?,
+        Err(error) => return Err(unique_conflict(db, error, Some(id), subject.flatten().as_deref()).await),
     }
+    get(db, id).await
 }
 
 /// Removes a borrower with their reviews and history; refused while they hold a loan.
@@ -131,19 +146,35 @@ pub async fn update<C: ConnectionTrait>(
 /// # Errors
 /// `NotFound`; `Conflict(borrower_has_loans)`.
 pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, id: i64) -> Result<()> {
+    delete_if(db, id, &Expected::Any).await
+}
+
+/// Removes a borrower if they are still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the borrower is at another revision; `Conflict(borrower_has_loans)`.
+pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    expected: &Expected,
+) -> Result<()> {
     let has_loans =
         || ServiceError::conflict(ConflictCode::BorrowerHasLoans, "the borrower still holds loans");
     transaction(db, |txn| {
+        let expected = expected.clone();
         Box::pin(async move {
             get(txn, id).await?;
             if loan::Entity::find().filter(loan::Column::BorrowerId.eq(id)).count(txn).await? > 0 {
                 return Err(has_loans());
             }
-            borrower::Entity::delete_by_id(id).exec(txn).await.map_err(|e| match classify(&e) {
-                DbFailure::ForeignKeyViolation => has_loans(),
-                _ => e.into(),
-            })?;
-            Ok(())
+            let deleted =
+                guarded_delete::<borrower::Entity>(id, &expected).exec(txn).await.map_err(
+                    |e| match classify(&e) {
+                        DbFailure::ForeignKeyViolation => has_loans(),
+                        _ => e.into(),
+                    },
+                )?;
+            settle::<borrower::Entity, _>(txn, id, deleted.rows_affected).await
         })
     })
     .await

@@ -10,6 +10,10 @@ pub enum ServiceError {
     /// A library rule forbids the operation; `code` tells clients which one.
     #[error("{message}")]
     Conflict { code: ConflictCode, message: String },
+    /// A conditional write found the resource at another revision than the one expected: someone else
+    /// changed it since the caller read it.
+    #[error("{entity} {id} has changed since the revision given")]
+    Stale { entity: &'static str, id: i64 },
     #[error("{field}: {message}")]
     Validation { field: &'static str, message: String },
     /// The database cannot be reached right now; retrying later may succeed.
@@ -88,7 +92,7 @@ pub(crate) enum DbFailure {
     ForeignKeyViolation,
     /// Serialization failure, deadlock or a busy SQLite file: the transaction may simply be retried.
     Retryable,
-    /// The connection or pool failed: the database is unreachable or overloaded.
+    /// The database cannot serve right now: unreachable, overloaded, or a statement ran past its time limit.
     Unavailable,
     Other,
 }
@@ -120,6 +124,10 @@ pub(crate) fn classify(error: &DbErr) -> DbFailure {
             Some("1811") => DbFailure::ForeignKeyViolation,
             // PostgreSQL: admin shutdown / cannot connect now / too many connections.
             Some("57P01" | "57P03" | "53300") => DbFailure::Unavailable,
+            // The statement ran past the role's time limit (PostgreSQL's query_canceled; MariaDB's
+            // max_statement_time) or waited too long for a lock: the database is overloaded for now, and
+            // the connection is fine, so the next request may go through.
+            Some("57014" | "55P03" | "70100") => DbFailure::Unavailable,
             _ => DbFailure::Other,
         },
         _ => DbFailure::Other,

@@ -14,9 +14,11 @@ pub mod page;
 mod policy;
 mod retry;
 pub mod reviews;
+pub mod versioning;
 
 pub use error::{ConflictCode, ServiceError};
 pub use policy::{LoanLimits, LoanPolicy, PolicyError};
+pub use versioning::Expected;
 
 /// Result of every service operation.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

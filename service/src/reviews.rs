@@ -10,6 +10,7 @@ use sea_orm::{
 use crate::domain::{Comment, Rating};
 use crate::error::{DbFailure, classify};
 use crate::page::{ListKind, Page, PageRequest};
+use crate::versioning::{Expected, guarded_delete, guarded_update, settle};
 use crate::{ConflictCode, Result, ServiceError, borrowers, loans};
 
 /// A new review.
@@ -73,24 +74,44 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<review::Model> {
 /// # Errors
 /// `NotFound`.
 pub async fn update<C: ConnectionTrait>(db: &C, id: i64, changes: ReviewChanges) -> Result<review::Model> {
-    let mut model: review::ActiveModel = get(db, id).await?.into();
+    update_if(db, id, changes, &Expected::Any).await
+}
+
+/// Changes a review if it is still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the review is at another revision.
+pub async fn update_if<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    changes: ReviewChanges,
+    expected: &Expected,
+) -> Result<review::Model> {
+    let mut model = review::ActiveModel { reviewed_at: Set(Utc::now()), ..Default::default() };
     if let Some(rating) = changes.rating {
         model.rating = Set(rating.get());
     }
     if let Some(comment) = changes.comment {
         model.comment = Set(comment.into_inner());
     }
-    model.reviewed_at = Set(Utc::now());
-    Ok(model.update(db).await?)
+    let result = guarded_update::<review::Entity>(model, id, expected).exec(db).await?;
+    settle::<review::Entity, _>(db, id, result.rows_affected).await?;
+    get(db, id).await
 }
 
 /// # Errors
 /// `NotFound` when there is no such review.
 pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<()> {
-    if review::Entity::delete_by_id(id).exec(db).await?.rows_affected == 0 {
-        return Err(ServiceError::NotFound { entity: "review", id });
-    }
-    Ok(())
+    delete_if(db, id, &Expected::Any).await
+}
+
+/// Deletes a review if it is still at an expected revision.
+///
+/// # Errors
+/// `NotFound`; `Stale` when the review is at another revision.
+pub async fn delete_if<C: ConnectionTrait>(db: &C, id: i64, expected: &Expected) -> Result<()> {
+    let result = guarded_delete::<review::Entity>(id, expected).exec(db).await?;
+    settle::<review::Entity, _>(db, id, result.rows_affected).await
 }
 
 /// A book's reviews in id order.

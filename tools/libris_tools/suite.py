@@ -78,6 +78,7 @@ def suite_steps(steps):
         steps.run("release bootstrap build started (background, driver check first)", bootstrap.start)
         steps.run("sea-orm-cli install joined", sea_orm_cli.join)
         steps.run("sea-orm-cli migrate from the repository root", lambda: tool("migrate-cli-check"))
+        steps.run("migrations' SQL linted by squawk", lambda: procs.run([paths.ROOT / "scripts" / "squawk-check"]))
         steps.run("through PgBouncer: API, rules, migrations; no session pinning", through_pgbouncer)
         steps.run("crash safety: SIGKILL mid-load, restart, nothing acknowledged lost", lambda: tool("crash-check"))
         steps.run("property-based API testing with schemathesis (PostgreSQL)", lambda: tool("schemathesis-check"))

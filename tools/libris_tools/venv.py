@@ -75,3 +75,8 @@ def python():
 
 def bin_path(name):
     return ensure() / "bin" / name
+
+
+def main(argv):
+    print(ensure())
+    return 0

@@ -1,10 +1,13 @@
 """Security invariants of IAM: least privilege on the secret, the database login and keys.
 
 Policies are written so they can be read (fn::toJSON or literal JSON); no
-statement grants `*` actions or uses NotAction/NotResource; statements on
-secretsmanager, rds-db and kms name their resources without `*`,
-rds-db:connect names `dbuser:<proxy resource id>/<user>`, kms is limited
-with kms:ViaService; the Lambda permission is scoped to the API."""
+statement grants wildcard actions (`*`, `logs:*`, `s3:Get*`) or uses
+NotAction/NotResource; `Resource: "*"` only for actions AWS cannot scope to a
+resource (X-Ray, ENI management), since for everything else the stack knows
+the ARN; statements on secretsmanager, rds-db and kms name their resources
+without any `*`, rds-db:connect names `dbuser:<proxy resource id>/<user>`,
+kms is limited with kms:ViaService; the Lambda permission is scoped to the
+API."""
 
 from __future__ import annotations
 
@@ -17,6 +20,18 @@ from ..expressions import builtin_of
 from ..mutation import Mutation, props, statement
 
 SENSITIVE_ACTION = re.compile(r"^(secretsmanager|rds-db|kms):", re.I)
+# Actions that take no resource ARN (AWS's service authorization reference
+# lists no resource type for them): `Resource: "*"` is the only way to grant them.
+UNSCOPABLE_ACTIONS = {
+    "xray:puttracesegments",
+    "xray:puttelemetryrecords",
+    "xray:getsamplingrules",
+    "xray:getsamplingtargets",
+    "ec2:describenetworkinterfaces",
+    "ec2:describesubnets",
+    "ec2:describesecuritygroups",
+    "ec2:describevpcs",
+}
 
 
 def policy_documents(ctx: Context) -> list[tuple[str, typing.Any]]:
@@ -63,12 +78,20 @@ def check_statement(ctx: Context, st: dict, where: str) -> None:
         ctx.err("iam", where, "NotAction/NotResource grant too much; list what is allowed")
     if any(a == "*" for a in actions):
         ctx.err("iam-wildcard", where, "Action '*' is not allowed")
-    if not any(isinstance(a, str) and SENSITIVE_ACTION.match(a) for a in actions):
-        return
-    if any(isinstance(a, str) and a.endswith(":*") for a in actions):
-        ctx.err("iam-wildcard", where, "wildcard actions on secretsmanager/rds-db/kms are not allowed")
+    elif any(isinstance(a, str) and "*" in a for a in actions):
+        ctx.err("iam-wildcard", where, "wildcard actions are not allowed; list the actions the function uses")
     resources = st.get("Resource", [])
     resources = resources if isinstance(resources, list) else [resources]
+    if any(v == "*" for res in resources for v in ctx.possible_values(res) or [res]):
+        scopable = sorted(str(a) for a in actions if str(a).lower() not in UNSCOPABLE_ACTIONS)
+        if scopable and not any(SENSITIVE_ACTION.match(a) for a in scopable):
+            ctx.err(
+                "iam-wildcard",
+                where,
+                f"resource '*' on {', '.join(scopable)}: name the resource (the stack knows its ARN)",
+            )
+    if not any(isinstance(a, str) and SENSITIVE_ACTION.match(a) for a in actions):
+        return
     if not resources:
         ctx.err("iam-wildcard", where, "statement needs an explicit Resource")
     for res in resources:
@@ -99,26 +122,36 @@ RULES = (check_policies, check_permissions)
 
 MUTATIONS = (
     Mutation(
-        "'*' resource on the Lambda secret policy",
+        "'*' resource on the API function's secret policy",
         "iam-wildcard",
-        lambda d, s: statement(d, "lambdaDbAccessPolicy", "ReadDatabaseSecret").update(Resource="*"),
+        lambda d, s: statement(d, "apiAccessPolicy", "ReadDatabaseSecret").update(Resource="*"),
     ),
     Mutation(
         "'*' resource on the proxy secret policy",
         "iam-wildcard",
-        lambda d, s: statement(d, "proxySecretPolicy", "ReadDatabaseSecret").update(Resource="*"),
+        lambda d, s: statement(d, "proxySecretPolicy", "ReadDatabaseSecrets").update(Resource="*"),
     ),
     Mutation(
         "wildcard in the rds-db:connect resource",
         "iam-wildcard",
-        lambda d, s: statement(d, "lambdaDbAccessPolicy", "ConnectThroughProxyWithIamToken").update(
+        lambda d, s: statement(d, "migrateAccessPolicy", "ConnectThroughProxyWithIamToken").update(
             Resource="arn:aws:rds-db:*:*:dbuser:*/*"
         ),
     ),
     Mutation(
         "secretsmanager:* action",
         "iam-wildcard",
-        lambda d, s: statement(d, "lambdaDbAccessPolicy", "ReadDatabaseSecret").update(Action="secretsmanager:*"),
+        lambda d, s: statement(d, "apiAccessPolicy", "ReadDatabaseSecret").update(Action="secretsmanager:*"),
+    ),
+    Mutation(
+        "logs on '*' although the stack knows the log group",
+        "iam-wildcard",
+        lambda d, s: statement(d, "apiAccessPolicy", "WriteOwnLogs").update(Resource="*"),
+    ),
+    Mutation(
+        "logs:* action",
+        "iam-wildcard",
+        lambda d, s: statement(d, "migrateAccessPolicy", "WriteOwnLogs").update(Action="logs:*"),
     ),
     Mutation("unscoped Lambda permission", "iam", lambda d, s: props(d, "httpApiInvokePermission").pop("sourceArn")),
 )

@@ -2,8 +2,9 @@
 
 Environment variables are visible to anyone who can read the function's
 configuration, so no name looks like a secret, no value looks like a
-credential or comes from a secret config key, and `DB_SECRET_ARN` is the
-secret's ARN (a reference to an ARN output), never its value."""
+credential or comes from a secret config key, and `DB_SECRET_ARN` (like any
+`*_SECRET_ARN`) is the secret's ARN (a reference to an ARN output), never
+its value."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def check_function_environment(ctx: Context) -> None:
         for key, value in variables.items():
             where = f"resources.{name}.environment.variables.{key}"
             upper = str(key).upper()
-            if key == "DB_SECRET_ARN":
+            if str(key).endswith("_SECRET_ARN"):
                 path = whole_reference(value)
                 if path is not None:
                     target = ctx.resolve_variable_path(path)

@@ -3,10 +3,14 @@
 No ingress from 0.0.0.0/0 or ::/0, whether written inline, as a rule
 resource or through a config value; security groups carry no inline rules;
 every rule resource references another group and opens one TCP port (5432
-to the database path, 443 to the endpoints)."""
+to the database path, 443 to the endpoints). The chain function -> proxy ->
+cluster is complete in both directions (egress of one group and ingress of
+the next), nothing but the proxy's groups reaches the cluster's, and the
+subnets are in distinct availability zones."""
 
 from __future__ import annotations
 
+import json
 import typing
 
 from ..context import Context
@@ -68,7 +72,73 @@ def check_network_chain(ctx: Context) -> None:
             ctx.err("network", where, "rules must be tcp on a single port (5432 or 443)")
 
 
-RULES = (check_ingress, check_network_chain)
+def group_ids(ctx: Context, values: typing.Any) -> set[str]:
+    """The security group resources a list of `${group.id}` names."""
+    out = set()
+    for value in values if isinstance(values, list) else []:
+        target = ctx.referenced_resource(value, "aws:ec2:SecurityGroup")
+        if target is not None:
+            out.add(target[0])
+    return out
+
+
+def group_rules(ctx: Context) -> tuple[set, set]:
+    """(egress, ingress) as (group, peer group, port) triples of the rule resources."""
+    found: dict[str, set] = {"aws:vpc:SecurityGroupEgressRule": set(), "aws:vpc:SecurityGroupIngressRule": set()}
+    for kind, rules in found.items():
+        for name, _ in ctx.of_type(kind):
+            rule = ctx.props(name)
+            own = ctx.referenced_resource(rule.get("securityGroupId"), "aws:ec2:SecurityGroup")
+            peer = ctx.referenced_resource(rule.get("referencedSecurityGroupId"), "aws:ec2:SecurityGroup")
+            if own and peer:
+                rules.add((own[0], peer[0], rule.get("fromPort")))
+    return found["aws:vpc:SecurityGroupEgressRule"], found["aws:vpc:SecurityGroupIngressRule"]
+
+
+def check_database_path(ctx: Context) -> None:
+    """function -> proxy -> cluster on 5432, each hop allowed on both sides; only the proxy reaches the cluster."""
+    functions = set().union(
+        *(
+            group_ids(ctx, (ctx.props(n).get("vpcConfig") or {}).get("securityGroupIds"))
+            for n, _ in ctx.of_type("aws:lambda:Function")
+        )
+    )
+    proxies = set().union(
+        *(group_ids(ctx, ctx.props(n).get("vpcSecurityGroupIds")) for n, _ in ctx.of_type("aws:rds:Proxy"))
+    )
+    clusters = set().union(
+        *(group_ids(ctx, ctx.props(n).get("vpcSecurityGroupIds")) for n, _ in ctx.of_type("aws:rds:Cluster"))
+    )
+    egress, ingress = group_rules(ctx)
+    for hop_from, hop_to, what in ((functions, proxies, "functions to proxy"), (proxies, clusters, "proxy to cluster")):
+        for a in sorted(hop_from):
+            if not any((a, b, 5432) in egress and (b, a, 5432) in ingress for b in hop_to):
+                ctx.err(
+                    "network",
+                    f"resources.{a}",
+                    f"the {what} hop is incomplete: {a} needs egress to, and ingress on, "
+                    f"{' or '.join(sorted(hop_to)) or 'the next group'} on 5432",
+                )
+    for group, peer, port in sorted(ingress, key=str):
+        if group in clusters and peer not in proxies:
+            ctx.err("network", f"resources.{group}", f"{peer} reaches the cluster on {port}; only the proxy may")
+
+
+def check_distinct_zones(ctx: Context) -> None:
+    """The subnets a function, the proxy or the database uses lie in different availability zones."""
+    seen: dict[str, str] = {}
+    for name, _ in ctx.of_type("aws:ec2:Subnet"):
+        zone = ctx.props(name).get("availabilityZone")
+        if zone is None:
+            ctx.err("network", f"resources.{name}.availabilityZone", "name the zone: AWS may put both in one")
+            continue
+        key = json.dumps(zone, sort_keys=True)
+        if key in seen:
+            ctx.err("network", f"resources.{name}.availabilityZone", f"same zone as {seen[key]}; use another one")
+        seen.setdefault(key, name)
+
+
+RULES = (check_ingress, check_network_chain, check_database_path, check_distinct_zones)
 
 
 def _ingress_rule(group: str, **rule: typing.Any) -> dict:
@@ -110,6 +180,25 @@ MUTATIONS = (
     ),
     Mutation("0.0.0.0/0 ingress through a config default", "world-ingress", _world_via_config),
     Mutation("security group rule by CIDR instead of group", "network", _rule_by_cidr),
+    Mutation(
+        "the proxy cannot reach the cluster (egress removed)",
+        "network",
+        lambda d, s: d["resources"].pop("proxyToDbEgress"),
+    ),
+    Mutation(
+        "the functions reach the cluster directly",
+        "network",
+        lambda d, s: d["resources"].update(
+            lambdaToDbIngress=_ingress_rule(
+                "dbSg", referencedSecurityGroupId="${lambdaSg.id}", ipProtocol="tcp", fromPort=5432, toPort=5432
+            )
+        ),
+    ),
+    Mutation(
+        "both subnets in one zone",
+        "network",
+        lambda d, s: props(d, "privateSubnetB").update(availabilityZone={"fn::select": [0, "${availableZones}"]}),
+    ),
     Mutation(
         "security group rule on a port range",
         "network",

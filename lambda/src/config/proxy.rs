@@ -43,12 +43,24 @@ pub enum DbSource {
     },
 }
 
-pub(super) fn proxy_source(env: &Env<'_>) -> Result<DbSource, ConfigError> {
+/// `allow_insecure`: `DB_TLS=require` and `disable` are accepted (see `LambdaConfig::allow_insecure_db_tls`);
+/// otherwise only `verify-full`, since the secret's password or an IAM token is sent to whoever answers.
+pub(super) fn proxy_source(env: &Env<'_>, allow_insecure: bool) -> Result<DbSource, ConfigError> {
     let host = env.required("DB_HOST", "set DB_HOST (the RDS Proxy endpoint) or DATABASE_URL")?;
     let tls = match env.var("DB_TLS").as_deref() {
         None | Some("verify-full") => TlsMode::VerifyFull,
-        Some("require") => TlsMode::Require,
-        Some("disable") => TlsMode::Disable,
+        Some("require") if allow_insecure => TlsMode::Require,
+        Some("disable") if allow_insecure => TlsMode::Disable,
+        Some(unverified @ ("require" | "disable")) => {
+            return Err(ConfigError::new(
+                "DB_TLS",
+                format!(
+                    "{unverified:?} does not verify the server the credentials go to: use verify-full (set \
+                     {}=true to accept an unverified server)",
+                    super::ALLOW_INSECURE_TLS
+                ),
+            ));
+        }
         Some(other) => {
             return Err(ConfigError::new(
                 "DB_TLS",
@@ -112,7 +124,7 @@ mod tests {
     fn source(pairs: &[(&str, &str)]) -> Result<DbSource, ConfigError> {
         let map: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
         let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
-        proxy_source(&Env::new(&lookup))
+        proxy_source(&Env::new(&lookup), true)
     }
 
     const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:libris-db-AbCdEf";

@@ -3,11 +3,14 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use super::*;
+
+const SECOND: Duration = Duration::from_secs(1);
 
 fn options(url: &str) -> PgConnectOptions {
     PgConnectOptions::from_str(url).unwrap()
@@ -52,7 +55,7 @@ fn only_tcp_connections_that_may_use_tls_are_relayed() {
 #[tokio::test]
 async fn the_routed_options_keep_host_port_and_tls_and_name_the_relay_socket() {
     let original = options("postgres://u:p@db.example:6543/libris?sslmode=verify-full");
-    let (relay, routed) = NoDelayRelay::start(original).unwrap();
+    let (relay, routed) = NoDelayRelay::start(original, SECOND).unwrap();
     assert_eq!(routed.get_host(), "db.example", "TLS verifies the real name");
     assert_eq!(routed.get_port(), 6543);
     assert!(matches!(routed.get_ssl_mode(), PgSslMode::VerifyFull));
@@ -63,7 +66,8 @@ async fn the_routed_options_keep_host_port_and_tls_and_name_the_relay_socket() {
 #[tokio::test]
 async fn bytes_cross_the_relay_both_ways_and_the_socket_is_private() {
     let port = echo_server().await;
-    let (relay, _) = NoDelayRelay::start(options(&format!("postgres://127.0.0.1:{port}/db"))).unwrap();
+    let (relay, _) =
+        NoDelayRelay::start(options(&format!("postgres://127.0.0.1:{port}/db")), SECOND).unwrap();
     let mode = std::fs::metadata(relay.socket_dir()).unwrap().mode();
     assert_eq!(mode & 0o777, 0o700, "only this user may reach the database through it");
 
@@ -91,7 +95,8 @@ async fn the_tcp_side_sends_each_write_at_once() {
 async fn an_unreachable_database_resets_the_client_connection() {
     // A port nothing listens on: bind one, note it, close it.
     let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
-    let (relay, _) = NoDelayRelay::start(options(&format!("postgres://127.0.0.1:{port}/db"))).unwrap();
+    let (relay, _) =
+        NoDelayRelay::start(options(&format!("postgres://127.0.0.1:{port}/db")), SECOND).unwrap();
     let mut client = dial(&relay, port).await;
     let mut reply = [0u8; 1];
     let outcome = async {
@@ -106,8 +111,57 @@ async fn an_unreachable_database_resets_the_client_connection() {
 
 #[tokio::test]
 async fn dropping_the_relay_removes_its_socket() {
-    let (relay, _) = NoDelayRelay::start(options("postgres://127.0.0.1:5999/db")).unwrap();
+    let (relay, _) = NoDelayRelay::start(options("postgres://127.0.0.1:5999/db"), SECOND).unwrap();
     let dir = relay.socket_dir().to_owned();
     drop(relay);
     assert!(!dir.exists());
+}
+
+/// A loopback listener whose accept queue is full: the kernel drops further SYNs, so a connect to it
+/// hangs as one to a dead host does, without any traffic leaving the machine. Keep the returned
+/// connections and listener alive for as long as it must stay full.
+fn black_hole() -> (u16, TcpListener, Vec<std::net::TcpStream>) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => return (address.port(), listener, held),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+#[tokio::test]
+async fn a_connect_that_gets_no_answer_is_given_up_after_the_connect_timeout() {
+    let (port, _listener, _held) = tokio::task::spawn_blocking(black_hole).await.unwrap();
+    let timeout = Duration::from_millis(300);
+    let (relay, _) =
+        NoDelayRelay::start(options(&format!("postgres://127.0.0.1:{port}/db")), timeout).unwrap();
+    let mut client = dial(&relay, port).await;
+    let started = Instant::now();
+    let mut reply = [0u8; 1];
+    let outcome = async {
+        client.write_all(&[0, 0, 0, 8, 4, 210, 22, 47]).await?; // SSLRequest
+        client.read(&mut reply).await
+    };
+    let answered = tokio::time::timeout(Duration::from_secs(5), outcome).await;
+    let error =
+        answered.expect("the relay gives up, not the kernel two minutes later").expect_err("an I/O error");
+    assert!(matches!(error.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe), "{error:?}");
+    let waited = started.elapsed();
+    assert!(waited >= timeout && waited < Duration::from_secs(2), "gave up after {waited:?}");
+}
+
+#[test]
+fn failing_accepts_are_logged_once_per_interval_with_a_count_of_the_others() {
+    let mut throttle = LogThrottle::new(Duration::from_secs(10));
+    let start = Instant::now();
+    let logged: Vec<(u64, u64)> = (0..2_500_u64)
+        .filter_map(|i| throttle.admit(start + Duration::from_millis(i * 10)).map(|held| (i * 10, held)))
+        .collect();
+    assert_eq!(logged, [(0, 0), (10_000, 999), (20_000, 999)], "three lines for 2,500 failures in 25 s");
 }

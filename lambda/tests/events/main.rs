@@ -49,7 +49,7 @@ fn content_type(response: &Response<Body>) -> &str {
 }
 
 async fn seed(db: &TestDb) {
-    seed::demo::load(&db.conn).await.unwrap();
+    seed::demo::load(&db.conn, seed::demo::DemoLogins::DevSubjects).await.unwrap();
 }
 
 migration::backend_tests!(
@@ -59,6 +59,7 @@ migration::backend_tests!(
     http_api_default_stage_keeps_query_strings_and_cookies,
     http_api_named_stage_with_a_base64_body_creates,
     alb_and_function_url_events_are_served,
+    a_client_sent_forwarded_prefix_never_reaches_links_or_docs,
 );
 
 async fn rest_api_events_with_a_stage_route_without_it(db: TestDb) {
@@ -131,4 +132,35 @@ async fn alb_and_function_url_events_are_served(db: TestDb) {
     assert_eq!(json_body(&response)["id"], json!(1));
     let response = invoke(&db, &fixture("function_url")).await;
     assert_eq!((response.status().as_u16(), json_body(&response)["status"].clone()), (200, json!("ok")));
+}
+
+/// API Gateway passes client headers through; the prefix the app builds links with must be ours.
+async fn a_client_sent_forwarded_prefix_never_reaches_links_or_docs(db: TestDb) {
+    let spoofed = |mut event: Value| {
+        event["headers"]["X-Forwarded-Prefix"] = json!("/evil");
+        if event.get("multiValueHeaders").is_some() {
+            event["multiValueHeaders"]["X-Forwarded-Prefix"] = json!(["/evil"]);
+        }
+        event
+    };
+    // `$default` stage: no prefix at all.
+    let mut create = spoofed(fixture("http_v2_prod_post_base64"));
+    create["requestContext"]["stage"] = json!("$default");
+    create["rawPath"] = json!("/authors");
+    create["requestContext"]["http"]["path"] = json!("/authors");
+    let response = invoke(&db, &create).await;
+    assert_eq!(response.status(), 201, "{}", text(&response));
+    let location = response.headers().get("location").unwrap().to_str().unwrap();
+    assert!(location.starts_with("/authors/"), "{location}");
+    let mut spec = spoofed(fixture("http_v2_default"));
+    spec["rawPath"] = json!("/openapi.json");
+    spec["rawQueryString"] = json!("");
+    assert_eq!(json_body(&invoke(&db, &spec).await)["servers"], json!([{ "url": "/" }]));
+    let mut docs = spec.clone();
+    docs["rawPath"] = json!("/docs");
+    assert!(!text(&invoke(&db, &docs).await).contains("/evil"));
+    // A named stage: the stage, not the client's value.
+    let mut staged = spoofed(fixture("rest_v1_prod"));
+    staged["path"] = json!("/openapi.json");
+    assert_eq!(json_body(&invoke(&db, &staged).await)["servers"], json!([{ "url": "/prod" }]));
 }

@@ -161,7 +161,7 @@ impl Rig {
             pool: PoolSettings { max_connections: 2, ..PoolSettings::default() },
             ..LambdaConfig::from_lookup(|name| {
                 let value = match name {
-                    "DATABASE_URL" => "unused",
+                    "DATABASE_URL" => "postgres://unused/libris?sslmode=verify-full",
                     "LIBRIS_AUTH" => "jwt",
                     "LIBRIS_AUTH_ISSUER" => "https://issuer.example",
                     "LIBRIS_AUTH_AUDIENCE" => "libris",

@@ -5,17 +5,28 @@
 
 mod constraints;
 mod introspect;
+mod search;
+mod timeout;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};
 
 use introspect::{foreign_keys, tables, unique_keys};
 
-const TABLES: [&str; 7] =
-    ["authors", "book_authors", "books", "borrowers", "loan_history", "loans", "reviews"];
+const TABLES: [&str; 8] =
+    ["authors", "book_authors", "books", "borrowers", "idempotency_keys", "loan_history", "loans", "reviews"];
+
+/// SQLite's FTS5 index of the catalogue search: the virtual table and the tables it keeps its index in.
+const SQLITE_SEARCH_TABLES: [&str; 5] =
+    ["books_fts", "books_fts_config", "books_fts_data", "books_fts_docsize", "books_fts_idx"];
 
 async fn assert_full_schema(db: &TestDb) {
-    assert_eq!(tables(db).await, TABLES.map(str::to_owned).to_vec(), "tables after up");
+    let mut expected = TABLES.map(str::to_owned).to_vec();
+    if db.backend == migration::testkit::Backend::Sqlite {
+        expected.extend(SQLITE_SEARCH_TABLES.map(str::to_owned));
+        expected.sort();
+    }
+    assert_eq!(tables(db).await, expected, "tables after up");
     assert_eq!(
         unique_keys(db).await,
         vec![
@@ -65,6 +76,13 @@ macro_rules! on_every_backend {
             async fn migrations_round_trip() {
                 if let Some(db) = migration::testkit::TestDb::empty(migration::testkit::Backend::$variant).await {
                     super::migrations_round_trip(db).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn search_migration_keys_existing_books_and_rolls_back() {
+                if let Some(db) = migration::testkit::TestDb::empty(migration::testkit::Backend::$variant).await {
+                    super::search::keys_existing_books_and_rolls_back(db).await;
                 }
             }
         }

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use super::ApiResult;
 use crate::AppState;
 use crate::auth::Principal;
+use crate::dto::ReviewReader;
 use crate::problem::ApiError;
 
 /// A bearer JWT: an Amazon Cognito access or ID token in production. With the local server in dev mode,
@@ -23,6 +24,41 @@ pub struct Token(pub Principal);
 impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Token").field(&self.0.subject).finish()
+    }
+}
+
+/// A bearer JWT where one is optional: public reads that show more to a librarian or an author. A missing
+/// or unusable token reads as anonymous, never as an error, so the public view stays public.
+#[derive(SecurityScheme)]
+pub enum MaybeToken {
+    Token(Token),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl std::fmt::Debug for MaybeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Token(token) => token.fmt(f),
+            Self::Anonymous => f.write_str("Anonymous"),
+        }
+    }
+}
+
+impl MaybeToken {
+    /// Who reads reviews: a librarian, the borrower linked to the token, or the public.
+    pub async fn review_reader(&self, db: &DatabaseConnection) -> ApiResult<ReviewReader> {
+        let Self::Token(token) = self else { return Ok(ReviewReader::Public) };
+        if token.0.librarian {
+            return Ok(ReviewReader::Librarian);
+        }
+        if !token.0.borrower {
+            return Ok(ReviewReader::Public);
+        }
+        Ok(match service::borrowers::find_by_subject(db, &token.0.subject).await? {
+            Some(borrower) => ReviewReader::Borrower(borrower.id),
+            None => ReviewReader::Public,
+        })
     }
 }
 

@@ -2,12 +2,14 @@
 
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use service::domain::SearchTerm;
+use service::versioning::revision;
 use service::{authors as svc, books};
 
 use super::access::Token;
+use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page, search};
 use crate::dto::{Author, AuthorPage, AuthorPatch, BookPage, NewAuthor};
 
@@ -52,8 +54,16 @@ impl AuthorsApi {
 
     /// Get an author
     #[oai(path = "/authors/:id", method = "get", operation_id = "getAuthor")]
-    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Author>> {
-        Ok(Json(svc::get(&state.db, id).await?.into()))
+    async fn get(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The `ETag` of the copy you hold: 304 with no body if it is still current.
+        #[oai(name = "If-None-Match")]
+        Header(if_none_match): Header<Option<String>>,
+    ) -> ApiResult<Fetched<Author>> {
+        let author = svc::get(&state.db, id).await?;
+        Fetched::answer(&revision(author.version), if_none_match.as_deref(), || author.into())
     }
 
     /// Rename an author
@@ -65,10 +75,15 @@ impl AuthorsApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The author's `ETag` as you read it: renamed only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<AuthorPatch>,
-    ) -> ApiResult<Json<Author>> {
+    ) -> ApiResult<Saved<Author>> {
         token.librarian()?;
-        Ok(Json(svc::rename(&state.db, id, body.0.try_into()?).await?.into()))
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let author = svc::rename_if(&state.db, id, body.0.try_into()?, &expected).await?;
+        Ok(Saved::new(&revision(author.version), author.into()))
     }
 
     /// Delete an author
@@ -77,9 +92,17 @@ impl AuthorsApi {
     ///
     /// Librarians only.
     #[oai(path = "/authors/:id", method = "delete", operation_id = "deleteAuthor")]
-    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The author's `ETag` as you read it: deleted only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
+    ) -> ApiResult<Deleted> {
         token.librarian()?;
-        svc::delete(&state.db, id).await?;
+        svc::delete_if(&state.db, id, &expected(if_match.as_deref(), state.require_if_match)?).await?;
         Ok(Deleted::NoContent)
     }
 

@@ -3,30 +3,42 @@
 use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use service::books::{self as svc, BookFilter};
-use service::domain::{CalendarDate, SearchTerm};
+use service::ServiceError;
+use service::books::{self as svc, BookFilter, SearchQuery};
+use service::domain::CalendarDate;
 use service::reviews::{self as reviews_svc};
 
-use super::access::Token;
-use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page, search};
+use super::access::{MaybeToken, Token};
+use super::conditional::{Fetched, Saved, expected};
+use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page};
 use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
 
-/// The books lists' filters, parsed: the dates, then the title.
+/// The books lists' filters, parsed: the retired `title`, the dates, then `q`.
 fn book_filter(
     title: Option<String>,
+    q: Option<String>,
     author_id: Option<i64>,
     published_from: Option<NaiveDate>,
     published_to: Option<NaiveDate>,
     available: Option<bool>,
 ) -> ApiResult<BookFilter> {
+    if title.is_some() {
+        // Refused rather than ignored: a client still sending it would silently get the unfiltered list.
+        return Err(ServiceError::Validation {
+            field: "title",
+            message: "is no longer supported: use q, which matches words of the title and the authors' names"
+                .to_owned(),
+        }
+        .into());
+    }
     Ok(BookFilter {
         published_from: published_from.map(|d| CalendarDate::parse("published_from", d)).transpose()?,
         published_to: published_to.map(|d| CalendarDate::parse("published_to", d)).transpose()?,
-        title: search(title, SearchTerm::title)?,
+        q: q.as_deref().map(SearchQuery::parse).transpose()?.flatten(),
         author_id,
         available,
     })
@@ -39,14 +51,22 @@ pub struct BooksApi;
 impl BooksApi {
     /// List books
     ///
-    /// Keyset-paginated in id order. Filters combine: `title` is a case-insensitive substring.
+    /// Keyset-paginated in id order; filters combine. With `q`, a search: every word must be a word of the
+    /// title or of an author's name, ignoring case and accents, the last word also as a prefix
+    /// (`q=bronte` finds "Wuthering Heights" by Emily Brontë, `q=le guin` Ursula K. Le Guin's books,
+    /// `q=dun` finds "Dune"). Results whose title holds every word come first, then those found through
+    /// their authors, each in id order; the cursor keeps that order. At most 200 characters, 8 words of at
+    /// most 64 characters each.
     #[oai(path = "/books", method = "get", operation_id = "listBooks")]
     #[expect(clippy::too_many_arguments, reason = "one parameter per documented query filter")]
     async fn list(
         &self,
         state: State<'_>,
-        /// Case-insensitive substring of the title.
+        /// Retired: refused with 422; use `q`.
+        #[oai(deprecated)]
         Query(title): Query<Option<String>>,
+        /// Search words, e.g. `le guin` or `dun` (see the operation's description).
+        Query(q): Query<Option<String>>,
         /// Only books credited to this author.
         Query(author_id): Query<Option<i64>>,
         /// Published on or after this date.
@@ -61,20 +81,23 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter = book_filter(title, author_id, published_from, published_to, available)?;
+        let filter = book_filter(title, q, author_id, published_from, published_to, available)?;
         Ok(Json(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
     /// List available books
     ///
-    /// Books not on loan right now, paginated and filtered like `listBooks`.
+    /// Books not on loan right now, paginated, filtered and searched (`q`) like `listBooks`.
     #[oai(path = "/books/available", method = "get", operation_id = "listAvailableBooks")]
     #[expect(clippy::too_many_arguments, reason = "one parameter per documented query filter")]
     async fn available(
         &self,
         state: State<'_>,
-        /// Case-insensitive substring of the title.
+        /// Retired: refused with 422; use `q`.
+        #[oai(deprecated)]
         Query(title): Query<Option<String>>,
+        /// Search words, e.g. `le guin` or `dun` (see the operation's description).
+        Query(q): Query<Option<String>>,
         /// Only books credited to this author.
         Query(author_id): Query<Option<i64>>,
         /// Published on or after this date.
@@ -87,7 +110,7 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter = book_filter(title, author_id, published_from, published_to, None)?;
+        let filter = book_filter(title, q, author_id, published_from, published_to, None)?;
         Ok(Json(svc::available(&state.db, &filter, &page).await?.into()))
     }
 
@@ -111,14 +134,24 @@ impl BooksApi {
     /// Get a book
     ///
     /// The book with its authors, whether it is on loan (and until when) and its review statistics.
+    /// `ETag` changes whenever anything shown here does (a check-out, a review, an author renamed).
     #[oai(path = "/books/:id", method = "get", operation_id = "getBook")]
-    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Book>> {
-        Ok(Json(svc::get(&state.db, id).await?.into()))
+    async fn get(
+        &self,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The `ETag` of the copy you hold: 304 with no body if it is still current.
+        #[oai(name = "If-None-Match")]
+        Header(if_none_match): Header<Option<String>>,
+    ) -> ApiResult<Fetched<Book>> {
+        let detail = svc::get(&state.db, id).await?;
+        Fetched::answer(&detail.revision(), if_none_match.as_deref(), || detail.into())
     }
 
     /// Update a book
     ///
-    /// Changes the given fields only; `null` clears `isbn` or `published_date`.
+    /// Changes the given fields only; `null` clears `isbn` or `published_date`. With `If-Match`, only if
+    /// the book is still as read (else 412).
     ///
     /// Librarians only.
     #[oai(path = "/books/:id", method = "patch", operation_id = "updateBook")]
@@ -127,10 +160,15 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: the change is made only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<BookPatch>,
-    ) -> ApiResult<Json<Book>> {
+    ) -> ApiResult<Saved<Book>> {
         token.librarian()?;
-        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let detail = svc::update_if(&state.db, id, body.0.try_into()?, &expected).await?;
+        Ok(Saved::new(&detail.revision(), detail.into()))
     }
 
     /// Delete a book
@@ -139,13 +177,23 @@ impl BooksApi {
     ///
     /// Librarians only.
     #[oai(path = "/books/:id", method = "delete", operation_id = "deleteBook")]
-    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: deleted only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
+    ) -> ApiResult<Deleted> {
         token.librarian()?;
-        svc::delete(&state.db, id).await?;
+        svc::delete_if(&state.db, id, &expected(if_match.as_deref(), state.require_if_match)?).await?;
         Ok(Deleted::NoContent)
     }
 
     /// Replace a book's authors
+    ///
+    /// `If-Match` takes the book's `ETag`: the author list is part of the book.
     ///
     /// Librarians only.
     #[oai(path = "/books/:id/authors", method = "put", operation_id = "replaceBookAuthors")]
@@ -154,10 +202,14 @@ impl BooksApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The book's `ETag` as you read it: replaced only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<BookAuthors>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
-        let authors = svc::set_authors(&state.db, id, body.0.author_ids).await?;
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let authors = svc::set_authors_if(&state.db, id, body.0.author_ids, &expected).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 
@@ -181,6 +233,8 @@ impl BooksApi {
 
     /// Remove an author from a book
     ///
+    /// `If-Match` takes the book's `ETag`: the author list is part of the book.
+    ///
     /// Librarians only.
     #[oai(path = "/books/:id/authors/:author_id", method = "delete", operation_id = "removeBookAuthor")]
     async fn remove_author(
@@ -189,16 +243,23 @@ impl BooksApi {
         state: State<'_>,
         Path(id): Path<i64>,
         Path(author_id): Path<i64>,
+        /// The book's `ETag` as you read it: removed only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
-        let authors = svc::remove_author(&state.db, id, author_id).await?;
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let authors = svc::remove_author_if(&state.db, id, author_id, &expected).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 
     /// List a book's reviews
+    ///
+    /// Public; `borrower_id` is shown only to librarians and on the reader's own reviews.
     #[oai(path = "/books/:id/reviews", method = "get", operation_id = "listBookReviews")]
     async fn reviews(
         &self,
+        token: MaybeToken,
         state: State<'_>,
         Path(id): Path<i64>,
         /// `next_cursor` of the previous page.
@@ -206,7 +267,9 @@ impl BooksApi {
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<Json<ReviewPage>> {
-        Ok(Json(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?.into()))
+        let reader = token.review_reader(&state.db).await?;
+        let reviews = ReviewPage::from(reviews_svc::of_book(&state.db, id, &page(cursor, limit)?).await?);
+        Ok(Json(reviews.seen_by(reader)))
     }
 
     /// Review a book

@@ -1,14 +1,16 @@
 //! `/borrowers`.
 
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, OpenApi};
 use service::borrowers::{self as svc, BorrowerFilter};
 use service::domain::SearchTerm;
 use service::loans;
+use service::versioning::revision;
 
 use super::access::Token;
+use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page, search};
 use crate::dto::{Borrower, BorrowerPage, BorrowerPatch, LoanPage, NewBorrower};
 
@@ -76,9 +78,18 @@ impl BorrowersApi {
     ///
     /// Librarians, and the borrower themselves.
     #[oai(path = "/borrowers/:id", method = "get", operation_id = "getBorrower")]
-    async fn get(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Borrower>> {
+    async fn get(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The `ETag` of the copy you hold: 304 with no body if it is still current.
+        #[oai(name = "If-None-Match")]
+        Header(if_none_match): Header<Option<String>>,
+    ) -> ApiResult<Fetched<Borrower>> {
         token.librarian_or(&state.db, id).await?;
-        Ok(Json(svc::get(&state.db, id).await?.into()))
+        let borrower = svc::get(&state.db, id).await?;
+        Fetched::answer(&revision(borrower.version), if_none_match.as_deref(), || borrower.into())
     }
 
     /// Update a borrower
@@ -90,10 +101,15 @@ impl BorrowersApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The borrower's `ETag` as you read it: changed only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<BorrowerPatch>,
-    ) -> ApiResult<Json<Borrower>> {
+    ) -> ApiResult<Saved<Borrower>> {
         token.librarian()?;
-        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let borrower = svc::update_if(&state.db, id, body.0.try_into()?, &expected).await?;
+        Ok(Saved::new(&revision(borrower.version), borrower.into()))
     }
 
     /// Delete a borrower
@@ -101,9 +117,17 @@ impl BorrowersApi {
     /// Librarians only. Refused with `borrower_has_loans` while they hold a loan. Their reviews and history
     /// go with them.
     #[oai(path = "/borrowers/:id", method = "delete", operation_id = "deleteBorrower")]
-    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The borrower's `ETag` as you read it: deleted only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
+    ) -> ApiResult<Deleted> {
         token.librarian()?;
-        svc::delete(&state.db, id).await?;
+        svc::delete_if(&state.db, id, &expected(if_match.as_deref(), state.require_if_match)?).await?;
         Ok(Deleted::NoContent)
     }
 

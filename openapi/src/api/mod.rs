@@ -12,6 +12,7 @@ pub mod access;
 mod authors;
 mod books;
 mod borrowers;
+pub mod conditional;
 mod health;
 mod loans;
 mod reviews;

@@ -1,11 +1,13 @@
 //! `/reviews/{id}`: reading, editing and deleting one review (create and list live under the book).
 
 use poem_openapi::OpenApi;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use service::reviews as svc;
+use service::versioning::revision;
 
-use super::access::{Actor, Token};
+use super::access::{Actor, MaybeToken, Token};
+use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, Deleted, State, Tag};
 use crate::dto::{Review, ReviewPatch};
 
@@ -15,9 +17,28 @@ pub struct ReviewsApi;
 #[OpenApi(tag = "Tag::Reviews")]
 impl ReviewsApi {
     /// Get a review
+    ///
+    /// Public; `borrower_id` is shown only to librarians and to the review's author.
     #[oai(path = "/reviews/:id", method = "get", operation_id = "getReview")]
-    async fn get(&self, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Review>> {
-        Ok(Json(svc::get(&state.db, id).await?.into()))
+    async fn get(
+        &self,
+        token: MaybeToken,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The `ETag` of the copy you hold: 304 with no body if it is still current.
+        #[oai(name = "If-None-Match")]
+        Header(if_none_match): Header<Option<String>>,
+    ) -> ApiResult<Fetched<Review>> {
+        let reader = token.review_reader(&state.db).await?;
+        let model = svc::get(&state.db, id).await?;
+        let version = model.version;
+        let review = Review::from(model).seen_by(reader);
+        // A strong tag names one representation: the copy without `borrower_id` is another one.
+        let tag = match review.borrower_id {
+            Some(_) => revision(version),
+            None => format!("{}-public", revision(version)),
+        };
+        Fetched::answer(&tag, if_none_match.as_deref(), || review)
     }
 
     /// Edit a review
@@ -29,19 +50,32 @@ impl ReviewsApi {
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// The review's `ETag` as you read it: changed only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
         body: Json<ReviewPatch>,
-    ) -> ApiResult<Json<Review>> {
+    ) -> ApiResult<Saved<Review>> {
         authorise(&token, &state.db, id).await?;
-        Ok(Json(svc::update(&state.db, id, body.0.try_into()?).await?.into()))
+        let expected = expected(if_match.as_deref(), state.require_if_match)?;
+        let review = svc::update_if(&state.db, id, body.0.try_into()?, &expected).await?;
+        Ok(Saved::new(&revision(review.version), review.into()))
     }
 
     /// Delete a review
     ///
     /// Its author or a librarian.
     #[oai(path = "/reviews/:id", method = "delete", operation_id = "deleteReview")]
-    async fn delete(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Deleted> {
+    async fn delete(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// The review's `ETag` as you read it: deleted only if it is still current (else 412).
+        #[oai(name = "If-Match")]
+        Header(if_match): Header<Option<String>>,
+    ) -> ApiResult<Deleted> {
         authorise(&token, &state.db, id).await?;
-        svc::delete(&state.db, id).await?;
+        svc::delete_if(&state.db, id, &expected(if_match.as_deref(), state.require_if_match)?).await?;
         Ok(Deleted::NoContent)
     }
 }

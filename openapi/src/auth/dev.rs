@@ -44,12 +44,16 @@ impl std::fmt::Debug for DevIssuer {
     }
 }
 
+/// A person's access token, shaped like Cognito's: the role is a group, since scopes in a person's token
+/// grant nothing (see `crate::auth`).
 #[derive(Serialize)]
 struct DevClaims<'a> {
     iss: &'a str,
     aud: &'a str,
     sub: &'a str,
-    scope: &'a str,
+    username: &'a str,
+    #[serde(rename = "cognito:groups")]
+    groups: [&'a str; 1],
     token_use: &'a str,
     iat: u64,
     nbf: u64,
@@ -73,7 +77,7 @@ impl DevIssuer {
         Ok((Self { key, kid, roles }, KeySource::Fixed(Arc::new(keys))))
     }
 
-    /// A signed token for `subject` with the role's scope, valid for `lifetime`.
+    /// A signed token for `subject`, in the role's group, valid for `lifetime`.
     ///
     /// # Errors
     /// Only if signing fails.
@@ -84,15 +88,16 @@ impl DevIssuer {
         lifetime: Duration,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = jsonwebtoken::get_current_timestamp();
-        let scope = match role {
-            DevRole::Librarian => &self.roles.librarian_scope,
-            DevRole::Borrower => &self.roles.borrower_scope,
+        let group = match role {
+            DevRole::Librarian => &self.roles.librarian_group,
+            DevRole::Borrower => &self.roles.borrower_group,
         };
         let claims = DevClaims {
             iss: DEV_ISSUER,
             aud: DEV_AUDIENCE,
             sub: subject,
-            scope,
+            username: subject,
+            groups: [group],
             token_use: "access",
             iat: now,
             nbf: now,

@@ -1,11 +1,18 @@
 //! Who is calling: bearer JWTs (RS256/ES256) checked against the issuer's published keys, with issuer,
-//! audience, expiry and not-before enforced, and the caller's roles read from its scopes and groups.
+//! audience, expiry and not-before enforced, and the caller's roles read from its groups (people) or
+//! scopes (listed machine clients).
 //!
 //! Works with Amazon Cognito user-pool tokens: access tokens carry the app client in `client_id` (they have
-//! no `aud`), scopes in `scope` and groups in `cognito:groups`; ID tokens carry the client in `aud`. Either
-//! is accepted for the configured audience, as API Gateway's JWT authorizer does. What each role may do is
-//! decided by the operations (`crate::api::access`), not here.
+//! no `aud`), scopes in `scope`, groups in `cognito:groups` and `token_use: access`; ID tokens carry the
+//! client in `aud` and `token_use: id`, and are refused unless allowed ([`TokenRules`]).
+//!
+//! Roles. Cognito grants scopes to an app client, and every user who signs in through that client may ask
+//! for them: a scope in a user's token says what the client may ask for, not who the user is. So a person's
+//! roles come from their groups only. A scope counts only in a client-credentials token (a machine's:
+//! `sub` is the client id and there is no `username`) of a client on the allow-list. What each role may do
+//! is decided by the operations (`crate::api::access`), not here.
 
+pub(crate) mod caching;
 mod dev;
 pub(crate) mod endpoint;
 mod keys;
@@ -13,21 +20,19 @@ mod settings;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use self::settings::{AuthMode, AuthSettings, RoleNames};
+pub use self::settings::{AuthMode, AuthSettings, RoleNames, TokenRules};
 pub use dev::{DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_LIFETIME, DevIssuer, DevKeyError, DevRole};
 use keys::{Jwks, KeySource};
+pub use keys::{KeyPolicy, MAX_JWKS_BYTES};
 
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
-/// The fewest seconds between two JWKS fetches triggered by unknown key ids.
-const MIN_REFRESH: Duration = Duration::from_secs(10);
 
 /// Why a request is not authenticated or not allowed. The texts are for the client: they say what is wrong
 /// with the token without echoing it.
@@ -70,6 +75,7 @@ struct Inner {
     audience: String,
     keys: KeySource,
     roles: RoleNames,
+    tokens: TokenRules,
     dev: Option<DevIssuer>,
 }
 
@@ -96,6 +102,11 @@ struct Claims {
     scp: Value,
     #[serde(default, rename = "cognito:groups")]
     groups: Vec<String>,
+    #[serde(default)]
+    token_use: Option<String>,
+    /// Present in every token of a person (Cognito access tokens); absent in client-credentials ones.
+    #[serde(default)]
+    username: Option<String>,
 }
 
 /// A claim that may be one string or an array of strings.
@@ -114,27 +125,34 @@ impl Auth {
     /// Only if dev mode cannot make its key.
     pub fn from_settings(settings: &AuthSettings) -> Result<Self, DevKeyError> {
         match &settings.mode {
-            AuthMode::Jwt { issuer, audience, jwks_url } => {
-                Ok(Self::jwt(issuer, audience, jwks_url, settings.roles.clone(), MIN_REFRESH))
-            }
+            AuthMode::Jwt { issuer, audience, jwks_url } => Ok(Self::jwt(
+                issuer,
+                audience,
+                jwks_url,
+                settings.roles.clone(),
+                settings.tokens.clone(),
+                KeyPolicy::default(),
+            )),
             AuthMode::Dev => Self::dev(settings.roles.clone()),
         }
     }
 
-    /// Tokens of `issuer` for `audience`, verified with the keys at `jwks_url`.
+    /// Tokens of `issuer` for `audience`, verified with the keys at `jwks_url` (fetched as `keys` allows).
     #[must_use]
     pub fn jwt(
         issuer: &str,
         audience: &str,
         jwks_url: &str,
         roles: RoleNames,
-        min_refresh: Duration,
+        tokens: TokenRules,
+        keys: KeyPolicy,
     ) -> Self {
         Self(Arc::new(Inner {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
-            keys: KeySource::Jwks(Jwks::new(jwks_url.to_owned(), min_refresh)),
+            keys: KeySource::Jwks(Arc::new(Jwks::new(jwks_url.to_owned(), keys))),
             roles,
+            tokens,
             dev: None,
         }))
     }
@@ -150,6 +168,7 @@ impl Auth {
             audience: DEV_AUDIENCE.to_owned(),
             keys,
             roles,
+            tokens: TokenRules::default(),
             dev: Some(issuer),
         })))
     }
@@ -183,17 +202,33 @@ impl Auth {
         let claims = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
             .map_err(|error| AuthError::Rejected(rejection(error.kind())))?
             .claims;
+        let rules = &self.0.tokens;
+        match claims.token_use.as_deref() {
+            Some("access") => {}
+            Some("id") if rules.allow_id_tokens => {}
+            Some("id") => return Err(AuthError::Rejected("an ID token; send the access token")),
+            _ => return Err(AuthError::Rejected("not an access token (token_use)")),
+        }
         let audiences = strings(&claims.aud);
+        let machine_client =
+            claims.client_id.as_deref().filter(|id| rules.machine_clients.iter().any(|c| c == id));
         let for_us = if audiences.is_empty() {
-            claims.client_id.as_deref() == Some(self.0.audience.as_str())
+            claims.client_id.as_deref() == Some(self.0.audience.as_str()) || machine_client.is_some()
         } else {
             audiences.contains(&self.0.audience.as_str())
         };
         if !for_us {
             return Err(AuthError::Audience);
         }
-        let mut granted: BTreeSet<&str> = claims.scope.as_deref().unwrap_or("").split_whitespace().collect();
-        granted.extend(strings(&claims.scp));
+        // A client-credentials token: the client is its own subject, and no person signed in.
+        let machine = claims.token_use.as_deref() == Some("access")
+            && claims.username.is_none()
+            && machine_client.is_some_and(|client| client == claims.sub);
+        let mut granted = BTreeSet::new();
+        if machine {
+            granted.extend(claims.scope.as_deref().unwrap_or("").split_whitespace());
+            granted.extend(strings(&claims.scp));
+        }
         let groups: BTreeSet<&str> = claims.groups.iter().map(String::as_str).collect();
         let roles = &self.0.roles;
         Ok(Principal {

@@ -39,17 +39,32 @@ impl Default for RoleNames {
     }
 }
 
+/// Which tokens may say what. Cognito grants scopes per app client, not per user: any user signing in
+/// through a client that may ask for a scope gets it. So a user's roles come from their groups only, and
+/// scopes count only in machine (client-credentials) tokens of clients listed here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenRules {
+    /// `LIBRIS_AUTH_MACHINE_CLIENTS`: the app client ids whose client-credentials tokens may carry the
+    /// role scopes. Their tokens are also accepted as meant for this API.
+    pub machine_clients: Vec<String>,
+    /// `LIBRIS_AUTH_ALLOW_ID_TOKENS`: accept ID tokens (`token_use: id`) besides access tokens.
+    pub allow_id_tokens: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthSettings {
     pub mode: AuthMode,
     pub roles: RoleNames,
+    pub tokens: TokenRules,
 }
 
 impl AuthSettings {
     /// Reads `LIBRIS_AUTH` (`jwt` or `dev`, required), and for `jwt` `LIBRIS_AUTH_ISSUER`,
     /// `LIBRIS_AUTH_AUDIENCE` (the app client id for Cognito) and optionally `LIBRIS_AUTH_JWKS_URL` (default:
     /// the issuer's `/.well-known/jwks.json`); the role names from `LIBRIS_AUTH_LIBRARIAN_SCOPE`,
-    /// `LIBRIS_AUTH_BORROWER_SCOPE`, `LIBRIS_AUTH_LIBRARIAN_GROUP`, `LIBRIS_AUTH_BORROWER_GROUP`.
+    /// `LIBRIS_AUTH_BORROWER_SCOPE`, `LIBRIS_AUTH_LIBRARIAN_GROUP`, `LIBRIS_AUTH_BORROWER_GROUP`; which tokens
+    /// count from `LIBRIS_AUTH_MACHINE_CLIENTS` (comma-separated client ids) and
+    /// `LIBRIS_AUTH_ALLOW_ID_TOKENS` (`false`).
     ///
     /// # Errors
     /// A missing or invalid setting, named.
@@ -62,12 +77,7 @@ impl AuthSettings {
                 let jwks_url = env
                     .var("LIBRIS_AUTH_JWKS_URL")
                     .unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
-                if !is_safe_url(&jwks_url) {
-                    return Err(ConfigError::new(
-                        "LIBRIS_AUTH_JWKS_URL",
-                        "must be an https:// URL (http:// only for a loopback address)",
-                    ));
-                }
+                check_jwks_url(&jwks_url).map_err(|why| ConfigError::new("LIBRIS_AUTH_JWKS_URL", why))?;
                 AuthMode::Jwt { issuer, audience, jwks_url }
             }
             Some("dev") => AuthMode::Dev,
@@ -87,20 +97,39 @@ impl AuthSettings {
             librarian_group: env.var("LIBRIS_AUTH_LIBRARIAN_GROUP").unwrap_or(defaults.librarian_group),
             borrower_group: env.var("LIBRIS_AUTH_BORROWER_GROUP").unwrap_or(defaults.borrower_group),
         };
-        Ok(Self { mode, roles })
+        let tokens = TokenRules {
+            machine_clients: env
+                .var("LIBRIS_AUTH_MACHINE_CLIENTS")
+                .map(|list| {
+                    list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
+                })
+                .unwrap_or_default(),
+            allow_id_tokens: env.parsed("LIBRIS_AUTH_ALLOW_ID_TOKENS", false)?,
+        };
+        Ok(Self { mode, roles, tokens })
     }
 }
 
 /// Keys fetched over plain HTTP could be swapped by anyone on the path; only loopback (tests, local
-/// emulators) is exempt.
-fn is_safe_url(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
+/// emulators) is exempt. Decided on the host as a URL parser sees it, the one the client will connect
+/// to: `http://localhost:@evil.example/` starts like a loopback URL but names `evil.example`. User info
+/// has no place in a key URL and is refused outright.
+fn check_jwks_url(raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw).map_err(|error| format!("{raw:?} is not a URL: {error}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry a user name or password".to_owned());
     }
-    let Some(rest) = url.strip_prefix("http://") else { return false };
-    ["127.0.0.1:", "127.0.0.1/", "localhost:", "localhost/", "[::1]:", "[::1]/"]
-        .iter()
-        .any(|prefix| rest.starts_with(prefix))
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err("must name a host".to_owned()),
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err("must be an https:// URL (http:// only for a loopback address)".to_owned()),
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +184,57 @@ mod tests {
         assert_eq!(with_url("http://issuer.example/jwks.json").unwrap_err().name, "LIBRIS_AUTH_JWKS_URL");
         assert_eq!(with_url("http://127.0.0.1.evil.example/jwks").unwrap_err().name, "LIBRIS_AUTH_JWKS_URL");
         assert!(with_url("http://127.0.0.1:9000/pool/.well-known/jwks.json").is_ok());
+    }
+
+    #[test]
+    fn the_loopback_exception_is_decided_on_the_parsed_host() {
+        let with_url = |url: &str| {
+            settings(&[
+                ("LIBRIS_AUTH", "jwt"),
+                ("LIBRIS_AUTH_ISSUER", "https://issuer.example"),
+                ("LIBRIS_AUTH_AUDIENCE", "client"),
+                ("LIBRIS_AUTH_JWKS_URL", url),
+            ])
+            .map(|_| ())
+            .map_err(|error| error.name)
+        };
+        for refused in [
+            "http://localhost:@evil.example/jwks.json",
+            "http://127.0.0.1:80@evil.example/jwks.json",
+            "http://[::1]@evil.example/jwks.json",
+            "http://localhost.evil.example/jwks.json",
+            "https://user:pass@issuer.example/jwks.json",
+            "ftp://127.0.0.1/jwks.json",
+            "file:///etc/jwks.json",
+            "127.0.0.1:9000/jwks.json",
+        ] {
+            assert_eq!(with_url(refused), Err("LIBRIS_AUTH_JWKS_URL"), "{refused}");
+        }
+        for accepted in [
+            "http://localhost/jwks.json",
+            "http://LOCALHOST:9000/jwks.json",
+            "http://127.0.0.2:9000/jwks.json",
+            "http://[::1]:9000/jwks.json",
+            "https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json",
+        ] {
+            assert_eq!(with_url(accepted), Ok(()), "{accepted}");
+        }
+    }
+
+    #[test]
+    fn scopes_count_only_for_listed_machine_clients_and_id_tokens_only_when_allowed() {
+        let dev = settings(&[("LIBRIS_AUTH", "dev")]).unwrap();
+        assert_eq!(dev.tokens, TokenRules::default());
+        let listed = settings(&[
+            ("LIBRIS_AUTH", "dev"),
+            ("LIBRIS_AUTH_MACHINE_CLIENTS", " batch-importer , ,overdue-notifier"),
+            ("LIBRIS_AUTH_ALLOW_ID_TOKENS", "true"),
+        ])
+        .unwrap();
+        assert_eq!(listed.tokens.machine_clients, ["batch-importer", "overdue-notifier"]);
+        assert!(listed.tokens.allow_id_tokens);
+        let bad = settings(&[("LIBRIS_AUTH", "dev"), ("LIBRIS_AUTH_ALLOW_ID_TOKENS", "sometimes")]);
+        assert_eq!(bad.unwrap_err().name, "LIBRIS_AUTH_ALLOW_ID_TOKENS");
     }
 
     #[test]

@@ -187,7 +187,10 @@ impl From<loan_history::Model> for Loan {
 pub struct Review {
     pub id: i64,
     pub book_id: i64,
-    pub borrower_id: i64,
+    /// Who wrote it: shown only to librarians and to the review's author, since a review proves its
+    /// author borrowed the book.
+    #[oai(skip_serializing_if_is_none)]
+    pub borrower_id: Option<i64>,
     /// 1 to 5.
     pub rating: i64,
     #[oai(nullable)]
@@ -202,7 +205,7 @@ impl From<review::Model> for Review {
         Self {
             id: m.id,
             book_id: m.book_id,
-            borrower_id: m.borrower_id,
+            borrower_id: Some(m.borrower_id),
             rating: i64::from(m.rating),
             comment: m.comment,
             reviewed_at: m.reviewed_at,
@@ -210,6 +213,41 @@ impl From<review::Model> for Review {
             updated_at: m.updated_at,
         }
     }
+}
+
+impl Review {
+    /// The review as `reader` may see it: without `borrower_id` unless they are a librarian or its author.
+    #[must_use]
+    pub fn seen_by(mut self, reader: ReviewReader) -> Self {
+        let shown = match reader {
+            ReviewReader::Librarian => true,
+            ReviewReader::Borrower(id) => self.borrower_id == Some(id),
+            ReviewReader::Public => false,
+        };
+        if !shown {
+            self.borrower_id = None;
+        }
+        self
+    }
+}
+
+impl ReviewPage {
+    /// Every review as `reader` may see it ([`Review::seen_by`]).
+    #[must_use]
+    pub fn seen_by(mut self, reader: ReviewReader) -> Self {
+        self.items = self.items.into_iter().map(|review| review.seen_by(reader)).collect();
+        self
+    }
+}
+
+/// Who is reading reviews, as far as authorship goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewReader {
+    Librarian,
+    /// A borrower record's owner: sees who wrote their own reviews only.
+    Borrower(i64),
+    /// No token, or one that links to no borrower.
+    Public,
 }
 
 /// Declares a page schema per item type: every list answers `{items, next_cursor}` the same way.

@@ -8,6 +8,8 @@ crate::api_tests!(
     books_are_created_read_updated_and_deleted,
     a_books_authors_are_replaced_added_and_removed,
     books_are_listed_with_filters_and_cursor,
+    search_refuses_the_retired_title_filter_and_names_each_limit,
+    every_route_answers_with_a_trailing_slash_as_without,
     authors_are_managed_and_list_their_books,
     borrowers_are_managed_and_filtered,
 );
@@ -67,8 +69,10 @@ async fn books_are_listed_with_filters_and_cursor(api: Api) {
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
     assert_eq!(rest["next_cursor"], json!(null));
 
-    let by_title = api.get("/books?title=GODS").await;
-    assert_eq!(by_title.ok(200)["items"][0]["id"], json!(gods));
+    let by_words = api.get("/books?q=GODS").await;
+    assert_eq!(by_words.ok(200)["items"][0]["id"], json!(gods));
+    let by_author = api.get("/books/available?q=gaiman%20amer").await;
+    assert_eq!(by_author.ok(200)["items"][0]["id"], json!(gods));
     let by_author = api.get(&format!("/books?author_id={gaiman}")).await;
     assert_eq!(by_author.ok(200)["items"].as_array().unwrap().len(), 1);
     let on_loan = api.get("/books?available=false").await;
@@ -110,4 +114,49 @@ async fn borrowers_are_managed_and_filtered(api: Api) {
     assert_eq!(found.ok(200)["items"][0]["id"], json!(ada));
     api.delete(&format!("/borrowers/{ada}")).await.ok(204);
     api.delete(&format!("/borrowers/{ada}")).await.problem(404);
+}
+
+async fn search_refuses_the_retired_title_filter_and_names_each_limit(api: Api) {
+    let retired = api.get("/books?title=dune").await;
+    retired.invalid("title");
+    assert!(retired.body["errors"][0]["message"].as_str().unwrap().contains("use q"), "{retired:#?}");
+    api.get("/books/available?title=dune").await.invalid("title");
+    for (q, limit) in [
+        ("a".repeat(201), "200 characters"),
+        ("a%20b%20c%20d%20e%20f%20g%20h%20i".to_owned(), "8 words"),
+        ("x".repeat(65), "64 characters"),
+        ("%21%21%21".to_owned(), "letter or a digit"),
+    ] {
+        let refused = api.get(&format!("/books?q={q}")).await;
+        refused.invalid("q");
+        assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains(limit), "{refused:#?}");
+    }
+    let dune = api.book("Dune", &[]).await;
+    let found = api.get("/books?q=%20%20D%C3%9CN%20").await;
+    assert_eq!(found.ok(200)["items"][0]["id"], json!(dune));
+    // Full-text query syntax of any backend is only punctuation between words here.
+    for syntax in ["%22dune%22%20OR%20%2A", "dune%27%20%26%20%21x%3A%2A", "%2Bdune%20-x%20%40%3E%3C"] {
+        let page = api.get(&format!("/books?q={syntax}")).await;
+        assert_eq!(page.ok(200)["items"], json!([]), "{syntax}");
+    }
+}
+
+async fn every_route_answers_with_a_trailing_slash_as_without(api: Api) {
+    let herbert = api.author("Frank Herbert").await;
+    let dune = api.book("Dune", &[herbert]).await;
+    api.book("Dune Messiah", &[herbert]).await;
+    for path in
+        ["/books/available", "/books", &format!("/books/{dune}"), &format!("/authors/{herbert}/books")]
+    {
+        let plain = api.get(&format!("{path}?q=dune&limit=1")).await;
+        let slashed = api.get(&format!("{path}/?q=dune&limit=1")).await;
+        assert_eq!(slashed.ok(200), plain.ok(200), "{path}/ keeps its query string");
+    }
+    let created = api.post("/authors/", json!({ "name": "Brian Herbert" })).await;
+    assert_eq!(created.ok(201)["name"], json!("Brian Herbert"));
+    api.patch(&format!("/books/{dune}/"), json!({ "title": "Dune (1965)" })).await.ok(200);
+    api.get("/nowhere/").await.problem(404);
+    let spec = api.get("/openapi.json").await;
+    let paths = spec.ok(200)["paths"].as_object().unwrap();
+    assert!(paths.keys().all(|path| !path.ends_with('/')), "no second entry per route: {:?}", paths.keys());
 }

@@ -4,11 +4,15 @@
 mod access;
 mod catalogue;
 mod client;
+mod conditional;
 mod docs;
 mod errors;
 mod hardening;
 mod hostile;
+mod key_fetching;
 mod lending;
+mod security;
 mod soak;
 mod spec;
+mod timeouts;
 mod tokens;

@@ -2,7 +2,7 @@
 //! refused and why, Cognito's token shapes, key rotation, and an issuer that cannot be reached.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,22 +15,24 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, get_current_timestamp};
 use migration::testkit::{Backend, TestDb};
-use openapi::auth::{Auth, RoleNames};
+use openapi::auth::{Auth, KeyPolicy, RoleNames, TokenRules};
 use openapi::{AppState, app};
-use poem::http::Method;
+use poem::http::{Method, StatusCode};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::test::TestClient;
 use poem::web::Json;
-use poem::{EndpointExt, Route, Server, handler};
+use poem::{EndpointExt, IntoResponse, Route, Server, handler};
 use serde_json::{Value, json};
 
 use crate::client::{Api, Reply};
 
-const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Libris";
-const CLIENT: &str = "libris-app-client";
+pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Libris";
+pub const CLIENT: &str = "libris-app-client";
+/// A machine client on the allow-list of [`app_with`]'s default rules.
+pub const MACHINE: &str = "libris-batch-importer";
 
 /// A signing key with its public JWK.
-struct SigningKey {
+pub struct SigningKey {
     kid: String,
     algorithm: Algorithm,
     key: EncodingKey,
@@ -38,7 +40,7 @@ struct SigningKey {
 }
 
 impl SigningKey {
-    fn rsa(kid: &str) -> Self {
+    pub fn rsa(kid: &str) -> Self {
         let pkcs8 = KeyPair::generate(KeySize::Rsa2048).unwrap().as_der().unwrap();
         let pem = format!(
             "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
@@ -47,7 +49,7 @@ impl SigningKey {
         Self::new(kid, Algorithm::RS256, EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap())
     }
 
-    fn ec(kid: &str) -> Self {
+    pub fn ec(kid: &str) -> Self {
         let pkcs8 =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new()).unwrap();
         Self::new(kid, Algorithm::ES256, EncodingKey::from_ec_der(pkcs8.as_ref()))
@@ -59,68 +61,130 @@ impl SigningKey {
         Self { kid: kid.to_owned(), algorithm, key, jwk }
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    pub fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(self.algorithm);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.key).unwrap()
     }
 }
 
-/// The issuer's JWKS endpoint on loopback; its key set can be changed and its fetches are counted.
-struct Issuer {
+/// The issuer's JWKS endpoint on loopback: its key set can be changed, its fetches are counted, and it
+/// can be made to fail (500) or to answer slowly. `/redirect` redirects to the JWKS; `/huge` serves it
+/// padded past the size cap.
+pub struct Issuer {
     address: SocketAddr,
-    keys: Arc<Mutex<Vec<Jwk>>>,
-    fetches: Arc<AtomicUsize>,
-    server: tokio::task::JoinHandle<()>,
+    behaviour: Arc<Behaviour>,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Behaviour {
+    keys: Mutex<Vec<Jwk>>,
+    fetches: AtomicUsize,
+    failing: AtomicBool,
+    delay_ms: AtomicU64,
 }
 
 #[handler]
-fn jwks(
-    keys: poem::web::Data<&Arc<Mutex<Vec<Jwk>>>>,
-    fetches: poem::web::Data<&Arc<AtomicUsize>>,
-) -> Json<JwkSet> {
-    fetches.fetch_add(1, Ordering::SeqCst);
-    Json(JwkSet { keys: keys.lock().unwrap().clone() })
+async fn jwks(behaviour: poem::web::Data<&Arc<Behaviour>>) -> poem::Response {
+    behaviour.fetches.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(behaviour.delay_ms.load(Ordering::SeqCst))).await;
+    if behaviour.failing.load(Ordering::SeqCst) {
+        return poem::Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR).finish();
+    }
+    Json(JwkSet { keys: behaviour.keys.lock().unwrap().clone() }).into_response()
+}
+
+#[handler]
+fn redirect() -> poem::Response {
+    poem::Response::builder().status(StatusCode::FOUND).header("location", "/.well-known/jwks.json").finish()
+}
+
+#[handler]
+fn huge(behaviour: poem::web::Data<&Arc<Behaviour>>) -> Json<Value> {
+    let keys = behaviour.keys.lock().unwrap().clone();
+    Json(json!({ "keys": keys, "padding": "x".repeat(openapi::auth::MAX_JWKS_BYTES) }))
 }
 
 impl Issuer {
-    async fn start(keys: &[&SigningKey]) -> Self {
-        let keys = Arc::new(Mutex::new(keys.iter().map(|k| k.jwk.clone()).collect()));
-        let fetches = Arc::new(AtomicUsize::new(0));
+    pub async fn start(keys: &[&SigningKey]) -> Self {
+        let behaviour = Arc::new(Behaviour::default());
+        *behaviour.keys.lock().unwrap() = keys.iter().map(|k| k.jwk.clone()).collect();
         let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
         let address = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-        let routes = Route::new().at("/.well-known/jwks.json", jwks).data(keys.clone()).data(fetches.clone());
+        let routes = Route::new()
+            .at("/.well-known/jwks.json", jwks)
+            .at("/redirect", redirect)
+            .at("/huge", huge)
+            .data(behaviour.clone());
         let server = tokio::spawn(async move {
             Server::new_with_acceptor(acceptor).run(routes).await.ok();
         });
-        Self { address, keys, fetches, server }
+        Self { address, behaviour, server }
     }
 
-    fn jwks_url(&self) -> String {
-        format!("http://{}/.well-known/jwks.json", self.address)
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
     }
 
-    fn publish(&self, keys: &[&SigningKey]) {
-        *self.keys.lock().unwrap() = keys.iter().map(|k| k.jwk.clone()).collect();
+    pub fn jwks_url(&self) -> String {
+        self.url("/.well-known/jwks.json")
     }
 
-    fn fetches(&self) -> usize {
-        self.fetches.load(Ordering::SeqCst)
+    pub fn publish(&self, keys: &[&SigningKey]) {
+        *self.behaviour.keys.lock().unwrap() = keys.iter().map(|k| k.jwk.clone()).collect();
+    }
+
+    /// Every request for the key set, answered or not.
+    pub fn fetches(&self) -> usize {
+        self.behaviour.fetches.load(Ordering::SeqCst)
+    }
+
+    /// While set, every fetch is answered 500.
+    pub fn fail(&self, failing: bool) {
+        self.behaviour.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// Every answer waits this long first.
+    pub fn delay(&self, delay: Duration) {
+        self.behaviour.delay_ms.store(u64::try_from(delay.as_millis()).unwrap(), Ordering::SeqCst);
     }
 }
 
-/// A Cognito access token's claims: the client in `client_id`, no `aud`, space-separated scopes.
-fn access_claims(scope: &str) -> Value {
+/// A person's Cognito access token: `username`, groups in `cognito:groups`, the app client in
+/// `client_id`, no `aud`.
+pub fn user_claims(groups: &[&str]) -> Value {
     let now = get_current_timestamp();
     json!({
         "sub": "7d8e9f00-1111-4222-8333-444455556666",
+        "username": "ada",
         "iss": ISSUER,
         "client_id": CLIENT,
+        "token_use": "access",
+        "scope": "openid profile",
+        "cognito:groups": groups,
+        "iat": now,
+        "exp": now + 600,
+    })
+}
+
+/// A Cognito client-credentials token of `client`: the client is its own subject, no `username`, scopes.
+pub fn machine_claims(client: &str, scope: &str) -> Value {
+    let now = get_current_timestamp();
+    json!({
+        "sub": client,
+        "iss": ISSUER,
+        "client_id": client,
         "token_use": "access",
         "scope": scope,
         "iat": now,
         "exp": now + 600,
     })
+}
+
+/// A librarian's access token.
+pub fn librarian() -> Value {
+    user_claims(&["librarians"])
 }
 
 fn with(mut claims: Value, changes: Value) -> Value {
@@ -134,18 +198,29 @@ fn with(mut claims: Value, changes: Value) -> Value {
     claims
 }
 
-struct Setup {
+pub struct Setup {
     client: TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
     _db: TestDb,
 }
 
-async fn app_checking(issuer: &Issuer, min_refresh: Duration) -> Setup {
-    app_with_keys_at(&issuer.jwks_url(), min_refresh).await
+/// Keys refetched for a new key id as soon as asked (the back-off after failures stays on).
+pub fn eager() -> KeyPolicy {
+    KeyPolicy { min_refresh: Duration::ZERO, ..KeyPolicy::default() }
 }
 
-async fn app_with_keys_at(jwks_url: &str, min_refresh: Duration) -> Setup {
+/// [`MACHINE`] may use scopes; ID tokens are refused.
+pub fn rules() -> TokenRules {
+    TokenRules { machine_clients: vec![MACHINE.to_owned()], allow_id_tokens: false }
+}
+
+async fn app_checking(issuer: &Issuer, min_refresh: Duration) -> Setup {
+    let policy = KeyPolicy { min_refresh, ..KeyPolicy::default() };
+    app_with(&issuer.jwks_url(), rules(), policy).await
+}
+
+pub async fn app_with(jwks_url: &str, rules: TokenRules, policy: KeyPolicy) -> Setup {
     let db = TestDb::migrated(Backend::Sqlite).await.unwrap();
-    let auth = Auth::jwt(ISSUER, CLIENT, jwks_url, RoleNames::default(), min_refresh);
+    let auth = Auth::jwt(ISSUER, CLIENT, jwks_url, RoleNames::default(), rules, policy);
     let client = TestClient::new(app(AppState::new(db.conn.clone(), auth)).boxed());
     Setup { client, _db: db }
 }
@@ -159,12 +234,12 @@ async fn borrowers(setup: &Setup, authorization: Option<String>) -> Reply {
     Api::reply(request.send().await.0).await
 }
 
-async fn with_token(setup: &Setup, token: &str) -> Reply {
+pub async fn with_token(setup: &Setup, token: &str) -> Reply {
     borrowers(setup, Some(format!("Bearer {token}"))).await
 }
 
 #[track_caller]
-fn assert_refused(reply: &Reply, detail: &str) {
+pub fn assert_refused(reply: &Reply, detail: &str) {
     assert_eq!(reply.status, 401, "{reply:#?}");
     let challenge = reply.header("www-authenticate").unwrap();
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
@@ -176,7 +251,7 @@ async fn valid_rs256_and_es256_tokens_are_accepted_and_bad_ones_refused_with_the
     let (rsa, ec, stranger) = (SigningKey::rsa("rsa-1"), SigningKey::ec("ec-1"), SigningKey::rsa("rsa-1"));
     let issuer = Issuer::start(&[&rsa, &ec]).await;
     let setup = app_checking(&issuer, Duration::ZERO).await;
-    let librarian = access_claims("libris/librarian");
+    let librarian = librarian();
     let now = get_current_timestamp();
 
     assert_eq!(with_token(&setup, &rsa.sign(&librarian)).await.status, 200, "RS256");
@@ -204,10 +279,10 @@ async fn valid_rs256_and_es256_tokens_are_accepted_and_bad_ones_refused_with_the
         "signing key is not one of the issuer's",
     );
 
-    // A borrower's token with its scope raised to librarian, signature kept.
-    let genuine = rsa.sign(&access_claims("libris/borrower"));
+    // A borrower's token with its group raised to librarian, signature kept.
+    let genuine = rsa.sign(&user_claims(&["borrowers"]));
     let parts: Vec<&str> = genuine.split('.').collect();
-    let raised = URL_SAFE_NO_PAD.encode(access_claims("libris/librarian").to_string());
+    let raised = URL_SAFE_NO_PAD.encode(user_claims(&["librarians"]).to_string());
     assert_refused(
         &with_token(&setup, &format!("{}.{raised}.{}", parts[0], parts[2])).await,
         "not signed by the issuer",
@@ -231,7 +306,7 @@ async fn valid_rs256_and_es256_tokens_are_accepted_and_bad_ones_refused_with_the
 }
 
 #[tokio::test]
-async fn cognito_groups_id_tokens_and_scopes_decide_the_role() {
+async fn people_get_roles_from_groups_and_only_listed_machine_clients_from_scopes() {
     let key = SigningKey::rsa("cognito-1");
     let issuer = Issuer::start(&[&key]).await;
     let setup = app_checking(&issuer, Duration::ZERO).await;
@@ -240,18 +315,55 @@ async fn cognito_groups_id_tokens_and_scopes_decide_the_role() {
         let setup = &setup;
         async move { with_token(setup, &token).await.status }
     };
-    // A user in the `librarians` group, with an access token and with an ID token (client in `aud`).
-    let in_group = with(access_claims("openid"), json!({ "cognito:groups": ["librarians"] }));
-    assert_eq!(status(in_group.clone()).await, 200);
-    let id_token = with(in_group, json!({ "client_id": null, "token_use": "id", "aud": CLIENT }));
-    assert_eq!(status(id_token).await, 200);
-    // `scp` as an array (other issuers) works like `scope`.
-    assert_eq!(status(with(access_claims(""), json!({ "scp": ["libris/librarian"] }))).await, 200);
+    // A user in the `librarians` group.
+    assert_eq!(status(librarian()).await, 200);
+    // A user whose app client may ask for the librarian scope is not a librarian for that: Cognito grants
+    // scopes per client, so every user of a hosted-UI flow with that scope would be one.
+    let user_with_scope = with(user_claims(&[]), json!({ "scope": "openid libris/librarian" }));
+    assert_eq!(status(user_with_scope.clone()).await, 403);
+    assert_eq!(status(with(user_with_scope, json!({ "scp": ["libris/librarian"] }))).await, 403);
+    assert_eq!(status(with(user_claims(&["borrowers"]), json!({ "scope": "libris/librarian" }))).await, 403);
+    // A listed machine client's client-credentials token: its scopes count (`scope` or `scp`).
+    assert_eq!(status(machine_claims(MACHINE, "libris/librarian")).await, 200);
+    assert_eq!(status(with(machine_claims(MACHINE, ""), json!({ "scp": ["libris/librarian"] }))).await, 200);
+    assert_eq!(status(machine_claims(MACHINE, "libris/borrower")).await, 403);
+    // Not a machine token after all: a person signed in (username), or the subject is not the client.
+    assert_eq!(
+        status(with(machine_claims(MACHINE, "libris/librarian"), json!({ "username": "x" }))).await,
+        403
+    );
+    assert_eq!(
+        status(with(machine_claims(MACHINE, "libris/librarian"), json!({ "sub": "someone" }))).await,
+        403
+    );
+    // The app client itself is not on the list, and an unlisted client is not for this API at all.
+    assert_eq!(status(machine_claims(CLIENT, "libris/librarian")).await, 403);
+    assert_refused(
+        &with_token(&setup, &key.sign(&machine_claims("stranger", "libris/librarian"))).await,
+        "not meant for this API",
+    );
     // Valid tokens without the librarian role are forbidden, not unauthenticated.
-    let borrower = key.sign(&access_claims("libris/borrower"));
-    let reply = with_token(&setup, &borrower).await;
+    let reply = with_token(&setup, &key.sign(&user_claims(&["borrowers"]))).await;
     assert_eq!(reply.problem(403)["type"], json!("/problems/forbidden"));
-    assert_eq!(status(access_claims("openid profile")).await, 403);
+    issuer.server.abort();
+}
+
+#[tokio::test]
+async fn only_access_tokens_are_accepted_unless_id_tokens_are_allowed() {
+    let key = SigningKey::rsa("cognito-1");
+    let issuer = Issuer::start(&[&key]).await;
+    let strict = app_with(&issuer.jwks_url(), rules(), eager()).await;
+    let id_token = with(librarian(), json!({ "client_id": null, "token_use": "id", "aud": CLIENT }));
+    assert_refused(&with_token(&strict, &key.sign(&id_token)).await, "an ID token");
+    for token_use in [json!(null), json!("refresh")] {
+        let odd = with(librarian(), json!({ "token_use": token_use }));
+        assert_refused(&with_token(&strict, &key.sign(&odd)).await, "not an access token");
+    }
+    let lenient =
+        app_with(&issuer.jwks_url(), TokenRules { allow_id_tokens: true, ..rules() }, eager()).await;
+    assert_eq!(with_token(&lenient, &key.sign(&id_token)).await.status, 200);
+    let for_another_client = with(id_token, json!({ "aud": "someone-else" }));
+    assert_refused(&with_token(&lenient, &key.sign(&for_another_client)).await, "not meant for this API");
     issuer.server.abort();
 }
 
@@ -260,7 +372,7 @@ async fn a_new_key_id_refetches_the_keys_at_most_once_per_interval() {
     let (old, new) = (SigningKey::rsa("2026-01"), SigningKey::ec("2026-02"));
     let issuer = Issuer::start(&[&old]).await;
     let setup = app_checking(&issuer, Duration::from_secs(300)).await;
-    let librarian = access_claims("libris/librarian");
+    let librarian = librarian();
 
     assert_eq!(with_token(&setup, &old.sign(&librarian)).await.status, 200);
     assert_eq!(with_token(&setup, &old.sign(&librarian)).await.status, 200);
@@ -287,8 +399,8 @@ async fn an_unreachable_issuer_is_a_503_not_a_401() {
     let key = SigningKey::ec("k");
     // A port nothing listens on any more.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let setup = app_with_keys_at(&format!("http://{closed}/.well-known/jwks.json"), Duration::ZERO).await;
-    let reply = with_token(&setup, &key.sign(&access_claims("libris/librarian"))).await;
+    let setup = app_with(&format!("http://{closed}/.well-known/jwks.json"), rules(), eager()).await;
+    let reply = with_token(&setup, &key.sign(&librarian())).await;
     assert_eq!(reply.problem(503)["type"], json!("/problems/unavailable"));
     assert_eq!(reply.header("retry-after"), Some("2"));
     // Public routes do not need the issuer at all.
@@ -299,7 +411,7 @@ async fn an_unreachable_issuer_is_a_503_not_a_401() {
 #[tokio::test]
 async fn dev_mode_hands_out_working_tokens_and_jwt_mode_has_no_such_route() {
     let db = TestDb::migrated(Backend::Sqlite).await.unwrap();
-    seed::demo::load(&db.conn).await.unwrap();
+    seed::demo::load(&db.conn, seed::demo::DemoLogins::DevSubjects).await.unwrap();
     let dev = TestClient::new(app(AppState::new(db.conn.clone(), Auth::dev(RoleNames::default()).unwrap())));
     let token_of = |reply: Reply| reply.ok(200)["access_token"].as_str().unwrap().to_owned();
     let librarian = token_of(Api::reply(dev.get("/auth/dev-token?role=librarian").send().await.0).await);

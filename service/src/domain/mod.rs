@@ -9,7 +9,18 @@ pub use isbn::Isbn;
 
 use crate::ServiceError;
 
-/// Rejects characters that have no business in a name or title: control characters, NUL included.
+/// Whether `c` changes how the text around it is displayed without showing itself: the bidirectional
+/// embeddings and overrides (U+202A–U+202E) and isolates (U+2066–U+2069), which can make a title read
+/// backwards or hide what follows (CVE-2021-42574, "Trojan Source"); and the zero-width characters and
+/// marks (U+200B–U+200F, U+2060, U+FEFF), which make two names that look the same compare different. A
+/// title, name or login subject is shown in lists and compared by eye, so none of them may carry one.
+#[must_use]
+pub fn is_hidden_formatting(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Rejects characters that have no business in a name or title: control characters (NUL included) and
+/// hidden formatting ([`is_hidden_formatting`]).
 fn text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, ServiceError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -20,6 +31,12 @@ fn text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, Serv
     }
     if trimmed.chars().any(char::is_control) {
         return Err(ServiceError::invalid(field, "must not contain control characters"));
+    }
+    if trimmed.chars().any(is_hidden_formatting) {
+        return Err(ServiceError::invalid(
+            field,
+            "must not contain bidirectional overrides or zero-width characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -233,15 +250,22 @@ pub struct Comment(Option<String>);
 impl Comment {
     pub const MAX_CHARS: usize = 4000;
 
+    /// Line breaks and tabs are a comment's paragraphs and lists; every other control character (NUL, ESC
+    /// and its terminal escape sequences, backspace, DEL, the C1 set) only disturbs whoever displays it.
+    ///
     /// # Errors
-    /// `Validation` on `comment` when too long or containing NUL.
+    /// `Validation` on `comment` when too long or containing a control character other than a line
+    /// break or tab.
     pub fn parse(raw: Option<&str>) -> Result<Self, ServiceError> {
         let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(Self(None)) };
         if text.chars().count() > Self::MAX_CHARS {
             return Err(ServiceError::invalid("comment", "must be at most 4000 characters"));
         }
-        if text.contains('\0') {
-            return Err(ServiceError::invalid("comment", "must not contain NUL characters"));
+        if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(ServiceError::invalid(
+                "comment",
+                "must not contain control characters other than line breaks and tabs",
+            ));
         }
         Ok(Self(Some(text.to_owned())))
     }

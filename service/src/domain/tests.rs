@@ -101,6 +101,32 @@ fn blank_comments_are_none_and_long_ones_rejected() {
 }
 
 #[test]
+fn comments_keep_line_breaks_and_tabs_but_refuse_other_control_characters() {
+    let kept = Comment::parse(Some("Loved it.\r\n\n- plot\t5/5")).unwrap().into_inner();
+    assert_eq!(kept.as_deref(), Some("Loved it.\r\n\n- plot\t5/5"));
+    for raw in ["\u{1b}[31mred\u{1b}[0m", "a\0b", "back\u{8}space", "del\u{7f}", "c1\u{9b}2J"] {
+        assert_eq!(field(Comment::parse(Some(raw))), "comment", "{raw:?}");
+    }
+}
+
+#[test]
+fn titles_names_and_subjects_refuse_bidi_overrides_and_zero_width_characters() {
+    let hidden = [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+        '\u{2069}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{2060}', '\u{FEFF}',
+    ];
+    for c in hidden {
+        let raw = format!("Ad{c}a");
+        assert_eq!(field(Title::parse(&raw)), "title", "{c:?}");
+        assert_eq!(field(PersonName::parse(&raw)), "name", "{c:?}");
+        assert_eq!(field(AuthSubject::parse(&raw)), "subject", "{c:?}");
+    }
+    // Right-to-left scripts and accents are text, not formatting.
+    assert!(Title::parse("כתר ודם").is_ok());
+    assert!(PersonName::parse("Nguyễn Thị Minh Khai").is_ok());
+}
+
+#[test]
 fn loan_periods_are_bounded_by_policy() {
     assert_eq!(LoanPeriod::parse(14, 60).unwrap().days(), 14);
     assert_eq!(LoanPeriod::parse(60, 60).unwrap().duration(), chrono::TimeDelta::days(60));

@@ -7,4 +7,5 @@ mod deletes;
 mod listing;
 mod loans;
 mod reviews;
+mod search;
 mod support;

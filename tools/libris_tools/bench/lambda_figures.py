@@ -17,7 +17,9 @@ import sys
 import time
 
 # GET /books/{id} is public, so the issuer is never asked: its settings only have to be valid.
-AUTH = {"LIBRIS_AUTH": "jwt", "LIBRIS_AUTH_ISSUER": "https://issuer.example", "LIBRIS_AUTH_AUDIENCE": "libris"}
+AUTH = {"LIBRIS_AUTH": "jwt", "LIBRIS_AUTH_ISSUER": "https://issuer.example", "LIBRIS_AUTH_AUDIENCE": "libris",
+        # sslmode=disable/require against the local PostgreSQL: the function refuses both unless told.
+        "DB_TLS_ALLOW_INSECURE": "true"}
 
 from libris_tools.local.lambda_emulator import Emulator, rss_kib  # noqa: E402
 

@@ -1,0 +1,207 @@
+//! The books lists (`/books`, `/books/available`, an author's books): filters, search and keyset pages, in
+//! two statements a page whatever its size.
+
+use entity::{author, book, book_author, loan};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
+
+use super::search::{AUTHOR_TIER, SearchQuery, TITLE_TIER};
+use crate::domain::CalendarDate;
+use crate::page::{ListKind, Page, PageRequest};
+use crate::{Result, ServiceError, authors};
+
+/// Filters of the books lists. Every field narrows the list; none given lists everything.
+#[derive(Clone, Debug, Default)]
+pub struct BookFilter {
+    /// Words of the title or the authors' names; ranks the results (see [`SearchQuery`]).
+    pub q: Option<SearchQuery>,
+    pub author_id: Option<i64>,
+    pub published_from: Option<CalendarDate>,
+    pub published_to: Option<CalendarDate>,
+    /// `Some(true)`: only books not on loan; `Some(false)`: only books on loan.
+    pub available: Option<bool>,
+}
+
+/// A book as lists show it: its fields, its authors and whether it can be borrowed now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BookSummary {
+    pub book: book::Model,
+    pub authors: Vec<author::Model>,
+    pub available: bool,
+}
+
+/// Lists books in id order (by relevance, then id, with `q`), filtered, one keyset page at a time.
+///
+/// # Errors
+/// `Validation` for an invalid cursor or an empty date range.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &BookFilter,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    list_as(db, ListKind::Books, filter, page).await
+}
+
+/// The original's headline query: books with no active loan, as a `NOT EXISTS` anti-join on the unique
+/// `loans.book_id` index, filtered and paginated like any list.
+///
+/// # Errors
+/// `Validation` for an invalid cursor or an empty date range.
+pub async fn available<C: ConnectionTrait>(
+    db: &C,
+    filter: &BookFilter,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    let filter = BookFilter { available: Some(true), ..filter.clone() };
+    list_as(db, ListKind::AvailableBooks, &filter, page).await
+}
+
+/// Books of one author, in id order.
+///
+/// # Errors
+/// `NotFound` for an unknown author; `Validation` for an invalid cursor.
+pub async fn of_author<C: ConnectionTrait>(
+    db: &C,
+    author_id: i64,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    authors::get(db, author_id).await?;
+    let filter = BookFilter { author_id: Some(author_id), ..BookFilter::default() };
+    list_as(db, ListKind::AuthorBooks, &filter, page).await
+}
+
+/// The column holding the id of a listed book's active loan (none when the book is available).
+const LOAN_ID: &str = "active_loan_id";
+
+async fn list_as<C: ConnectionTrait>(
+    db: &C,
+    kind: ListKind,
+    filter: &BookFilter,
+    page: &PageRequest,
+) -> Result<Page<BookSummary>> {
+    let backend = db.get_database_backend();
+    let Some(q) = &filter.q else {
+        let rows = fetch(db, filters(filter, page.after(kind)?)?, page.fetch_limit()).await?;
+        return summarise(db, Page::from_rows(kind, page, rows, |(b, _)| b.id)).await;
+    };
+    // A search page is read tier by tier, each in id order: the title matches after the cursor, then, if
+    // the page is not full yet, the author-only matches. Each statement is a plain keyset page the planner
+    // can serve from the primary key (a common word) or the full-text index (a rare one), where one
+    // `ORDER BY tier, id` would sort every match first.
+    let after = page.after_ranked(kind)?;
+    if after.is_some_and(|(tier, _)| tier != TITLE_TIER && tier != AUTHOR_TIER) {
+        return Err(ServiceError::invalid(
+            "cursor",
+            "is not a cursor from this search; start again without it",
+        ));
+    }
+    let want = page.fetch_limit();
+    let mut rows = Vec::new();
+    if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
+        let condition = filters(filter, after.map(|(_, id)| id))?.add(q.title_condition(backend));
+        rows.extend(fetch(db, condition, want).await?.into_iter().map(|row| (TITLE_TIER, row)));
+    }
+    let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+    if fetched < want {
+        let bound = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map(|(_, id)| id);
+        let condition =
+            filters(filter, bound)?.add(q.condition(backend)).add(q.title_condition(backend).not());
+        rows.extend(fetch(db, condition, want - fetched).await?.into_iter().map(|row| (AUTHOR_TIER, row)));
+    }
+    let page = Page::from_ranked_rows(kind, page, rows, |(tier, (b, _))| (*tier, b.id));
+    summarise(db, page.map(|(_, row)| row)).await
+}
+
+/// The list's filters, and the keyset bound when the page continues after an id.
+///
+/// # Errors
+/// `Validation` for an empty date range.
+fn filters(filter: &BookFilter, after: Option<i64>) -> Result<Condition> {
+    let published_from = filter.published_from.map(CalendarDate::get);
+    let published_to = filter.published_to.map(CalendarDate::get);
+    if let (Some(from), Some(to)) = (published_from, published_to)
+        && from > to
+    {
+        return Err(ServiceError::invalid("published_from", "must not be after published_to"));
+    }
+    let mut condition = Condition::all();
+    if let Some(after) = after {
+        condition = condition.add(book::Column::Id.gt(after));
+    }
+    if let Some(author_id) = filter.author_id {
+        condition = condition.add(
+            book::Column::Id.in_subquery(
+                Query::select()
+                    .column(book_author::Column::BookId)
+                    .from(book_author::Entity)
+                    .and_where(book_author::Column::AuthorId.eq(author_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = published_from {
+        condition = condition.add(book::Column::PublishedDate.gte(from));
+    }
+    if let Some(to) = published_to {
+        condition = condition.add(book::Column::PublishedDate.lte(to));
+    }
+    if let Some(available) = filter.available {
+        let mut on_loan = Query::select();
+        on_loan.expr(Expr::val(1)).from(loan::Entity).and_where(
+            Expr::col((loan::Entity, loan::Column::BookId)).equals((book::Entity, book::Column::Id)),
+        );
+        if let Some(after) = after {
+            // Repeat the cursor bound inside the subquery, so the planner starts the loans index there.
+            on_loan.and_where(Expr::col((loan::Entity, loan::Column::BookId)).gt(after));
+        }
+        let on_loan = on_loan.to_owned();
+        condition = condition.add(if available { Expr::not_exists(on_loan) } else { Expr::exists(on_loan) });
+    }
+    Ok(condition)
+}
+
+/// One page of books matching `condition` in id order, each with whether it is available: `SELECT page.*,
+/// loans.id FROM (SELECT … FROM books WHERE … ORDER BY id LIMIT n) AS page LEFT JOIN loans …`.
+///
+/// The active loan rides along (one at most per book: `loans.book_id` is unique), so availability costs no
+/// statement of its own; joined outside the page's derived table, it is looked up for that page's books
+/// only, by index, however many books the condition matches.
+async fn fetch<C: ConnectionTrait>(
+    db: &C,
+    condition: Condition,
+    limit: u64,
+) -> Result<Vec<(book::Model, bool)>> {
+    let backend = db.get_database_backend();
+    let inner =
+        book::Entity::find().filter(condition).order_by_asc(book::Column::Id).limit(limit).into_query();
+    let page = Alias::new("page");
+    let statement = Query::select()
+        .column((page.clone(), Asterisk))
+        .expr_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID)
+        .from_subquery(inner, page.clone())
+        .left_join(
+            loan::Entity,
+            Expr::col((loan::Entity, loan::Column::BookId)).equals((page.clone(), book::Column::Id)),
+        )
+        .order_by((page, book::Column::Id), Order::Asc)
+        .to_owned();
+    let mut rows = Vec::new();
+    for row in db.query_all_raw(backend.build(&statement)).await? {
+        let loan_id: Option<i64> = row.try_get("", LOAN_ID)?;
+        rows.push((book::Model::from_query_result(&row, "")?, loan_id.is_none()));
+    }
+    Ok(rows)
+}
+
+/// Adds authors to a page of books: one statement, whatever the page size.
+async fn summarise<C: ConnectionTrait>(db: &C, page: Page<(book::Model, bool)>) -> Result<Page<BookSummary>> {
+    let ids: Vec<i64> = page.items.iter().map(|(b, _)| b.id).collect();
+    let mut authors = super::authors_of(db, &ids).await?;
+    Ok(page.map(|(book, available)| {
+        let mine = authors.extract_if(.., |(book_id, _)| *book_id == book.id).map(|(_, a)| a).collect();
+        BookSummary { available, authors: mine, book }
+    }))
+}
