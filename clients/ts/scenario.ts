@@ -218,6 +218,68 @@ step("returnLoan: 200, not late", async () => {
   eq(returned.overdue, false, "loan.overdue");
 });
 
+step("checkOutBook retried with one Idempotency-Key: one loan, the retry replayed", async () => {
+  const book = need(state.book, "book");
+  // The first borrower again: the second stays one who never borrowed the book.
+  const first = need(state.borrowers[0], "first borrower");
+  const second = need(state.borrowers[1], "second borrower");
+  const key = `ts-check-out-${suffix}`;
+  const checkOut = (borrowerId: number) =>
+    client.POST("/loans", {
+      params: { header: { "Idempotency-Key": key } },
+      body: { book_id: book.id, borrower_id: borrowerId },
+    });
+  const original = await checkOut(first.id);
+  const loan = expectOk(original, 201, "checkOutBook(key)");
+  eq(original.response.headers.get("idempotent-replayed"), null, "first answer: Idempotent-Replayed");
+  const retried = await checkOut(first.id);
+  const again = expectOk(retried, 201, "checkOutBook(key) retried");
+  eq(retried.response.headers.get("idempotent-replayed"), "true", "retry: Idempotent-Replayed");
+  eq(again.id, loan.id, "the retry answers the same loan");
+  eq(again.due_at, loan.due_at, "the retry answers the same due date");
+  const reused = expectProblem(await checkOut(second.id), 422, "checkOutBook(key reused)");
+  eq(reused.type, "/problems/idempotency-key-reused", "problem.type");
+
+  const returnKey = `ts-return-${suffix}`;
+  for (const attempt of ["returnLoan(key)", "returnLoan(key) retried"]) {
+    const returned = expectOk(
+      await client.POST("/loans/{id}/return", {
+        params: { path: { id: loan.id }, header: { "Idempotency-Key": returnKey } },
+      }),
+      200,
+      attempt,
+    );
+    eq(returned.id, loan.id, `${attempt}: loan id`);
+  }
+});
+
+step("getBook: ETag, If-None-Match 304; updateBook with If-Match, a stale tag 412", async () => {
+  const book = need(state.book, "book");
+  const read = await getBook(book.id);
+  expectOk(read, 200, "getBook");
+  const tag = read.response.headers.get("etag") ?? "";
+  check(/^"[^"]+"$/.test(tag), `ETag ${JSON.stringify(tag)} is not a strong tag`);
+  const unchanged = await client.GET("/books/{id}", {
+    params: { path: { id: book.id }, header: { "If-None-Match": tag } },
+  });
+  eq(unchanged.response.status, 304, "getBook(If-None-Match): status");
+  eq(unchanged.response.headers.get("etag"), tag, "getBook(If-None-Match): ETag");
+
+  const title = `${book.title} (2nd ed.)`;
+  const patch = (ifMatch: string) =>
+    client.PATCH("/books/{id}", {
+      params: { path: { id: book.id }, header: { "If-Match": ifMatch } },
+      body: { title },
+    });
+  const saved = await patch(tag);
+  const edited = expectOk(saved, 200, "updateBook(If-Match)");
+  eq(edited.title, title, "book.title after the edit");
+  const newTag = saved.response.headers.get("etag") ?? "";
+  check(newTag !== "" && newTag !== tag, `updateBook: ETag ${JSON.stringify(newTag)} after ${tag}`);
+  expectProblem(await patch(tag), 412, "updateBook(stale If-Match)");
+  state.book = edited;
+});
+
 step("createReview by the first borrower: 201", async () => {
   const book = need(state.book, "book");
   const first = need(state.borrowers[0], "first borrower");

@@ -11,6 +11,7 @@
 //! backstop should the proxy refuse one anyway.
 
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use lambda_http::{Body, Request, Response};
 use openapi::auth::{Auth, DevKeyError};
@@ -22,6 +23,7 @@ use sea_orm::DatabaseConnection;
 use crate::adapter;
 use crate::config::{DbSource, LambdaConfig};
 use crate::database::{self, Aws, DbSetupError, Pool};
+use crate::metrics::{self, Record, Statements, Unit};
 
 /// Why the API function cannot start. Each kind is its own `/init/error` type, so a broken token setup is
 /// never reported as a database outage.
@@ -61,6 +63,8 @@ pub struct ApiFunction {
     /// Kept across pool rebuilds, so the issuer's keys are fetched once per instance, not per rotation.
     auth: Auth,
     current: RwLock<Arc<Current>>,
+    /// The statements of the event being served, for its metrics line.
+    statements: Statements,
 }
 
 impl std::fmt::Debug for ApiFunction {
@@ -88,8 +92,9 @@ impl ApiFunction {
     pub async fn with_aws(config: LambdaConfig, aws: Aws) -> Result<Self, InitError> {
         let settings = config.auth.as_ref().ok_or(InitError::NoAuth)?;
         let auth = Auth::from_settings(settings).map_err(InitError::Auth)?;
-        let current = build(&config, &aws, &auth).await?;
-        Ok(Self { config, aws, auth, current: RwLock::new(Arc::new(current)) })
+        let statements = Statements::default();
+        let current = build(&config, &aws, &auth, &statements).await?;
+        Ok(Self { config, aws, auth, current: RwLock::new(Arc::new(current)), statements })
     }
 
     /// The pool requests use now.
@@ -102,11 +107,26 @@ impl ApiFunction {
         self.current.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |c| c.clone())
     }
 
-    /// Serves one event, retrying it once on fresh credentials if the database refused the old ones.
+    /// Serves one event, retrying it once on fresh credentials if the database refused the old ones, and
+    /// prints its metrics line (route, status class, time, statements).
     ///
     /// # Errors
     /// Only if the app's response cannot be read.
     pub async fn handle(&self, event: Request) -> Result<Response<Body>, lambda_http::Error> {
+        let started = Instant::now();
+        let (method, path) = (event.method().to_string(), event.uri().path().to_owned());
+        let result = self.serve(event).await;
+        if let Ok(response) = &result {
+            let status = response.status().as_u16();
+            let route = metrics::route(&method, &path, status);
+            for record in metrics::response(route, status, started.elapsed(), &self.statements) {
+                record.emit();
+            }
+        }
+        result
+    }
+
+    async fn serve(&self, event: Request) -> Result<Response<Body>, lambda_http::Error> {
         let rotating = matches!(self.config.database, DbSource::Proxy { .. });
         let retry = rotating.then(|| copy(&event));
         let current = self.current();
@@ -120,7 +140,8 @@ impl ApiFunction {
             return Ok(response);
         }
         tracing::warn!("the database refused the cached credentials; logging in afresh");
-        match build(&self.config, &self.aws, &self.auth).await {
+        Record::for_function().metric("RotationRetries", Unit::Count, 1.0).emit();
+        match build(&self.config, &self.aws, &self.auth, &self.statements).await {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
                 if let Ok(mut slot) = self.current.write() {
@@ -138,9 +159,23 @@ impl ApiFunction {
     }
 }
 
-async fn build(config: &LambdaConfig, aws: &Aws, auth: &Auth) -> Result<Current, DbSetupError> {
+/// The pool and the app over it. The app's connection reports each statement's time to `statements`;
+/// the set-up time (reading the secret or signing a token, building the pool) is a metric of its own.
+async fn build(
+    config: &LambdaConfig,
+    aws: &Aws,
+    auth: &Auth,
+    statements: &Statements,
+) -> Result<Current, DbSetupError> {
+    let started = Instant::now();
     let pool = database::connect_with(&config.database, &config.pool, aws).await?;
-    let state = AppState::from_settings(pool.db().clone(), auth.clone(), &config.app);
+    Record::for_function()
+        .metric("DbSetupTime", Unit::Milliseconds, metrics::millis(started.elapsed()))
+        .emit();
+    let mut db = pool.db().clone();
+    let statements = statements.clone();
+    db.set_metric_callback(move |info| statements.record(info.elapsed, info.failed));
+    let state = AppState::from_settings(db, auth.clone(), &config.app);
     Ok(Current { pool, app: app(state).boxed() })
 }
 

@@ -3,11 +3,13 @@
 //! adapter between lambda_http's types and poem. No business rule lives here.
 
 pub mod adapter;
+pub mod app_role;
 pub mod config;
 pub mod database;
 pub mod function;
 pub mod iam;
 pub mod init_error;
+pub mod metrics;
 pub mod relay;
 pub mod tls;
 

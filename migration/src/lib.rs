@@ -11,7 +11,8 @@ mod m20261126_000001_create_library;
 mod m20261127_000001_borrower_subject;
 mod m20261202_000001_book_search;
 mod m20261202_000001_retries_and_revisions;
-mod m20261202_000002_statement_timeout;
+mod m20261202_000003_book_search_indexes;
+pub mod roles;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -26,7 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_borrower_subject::Migration),
             Box::new(m20261202_000001_book_search::Migration),
             Box::new(m20261202_000001_retries_and_revisions::Migration),
-            Box::new(m20261202_000002_statement_timeout::Migration),
+            Box::new(m20261202_000003_book_search_indexes::Migration),
         ]
     }
 }

@@ -2,10 +2,13 @@
 //! `books.author_key`, see `entity::search_key`), each backend's own full-text index over them, and an index
 //! for the published-date filter.
 //!
-//! - PostgreSQL: a generated, weighted `tsvector` (title words weight A, author words B) with a GIN index;
-//!   the service asks `search_vector @@ to_tsquery('simple', …)` and restricts to weight A for "all words
-//!   in the title". The `simple` configuration only lower-cases, and the keys are already folded, so no
-//!   stemming or stop words make PostgreSQL disagree with the other backends.
+//! - PostgreSQL: a weighted `tsvector` column, `search_vector` (title words weight A, author words B, in
+//!   the `simple` configuration, which only lower-cases: the keys are already folded, so no stemming or
+//!   stop words make PostgreSQL disagree with the other backends), kept by a trigger whenever a key
+//!   changes. Not a stored generated column: adding one rewrites the whole table under an exclusive lock,
+//!   while a nullable column without a default is added instantly and the back-fill below fills it. The
+//!   next migration builds its GIN index and the published-date index `CONCURRENTLY`, outside a
+//!   transaction, so a deploy never blocks writes to `books` while they build.
 //! - SQLite: an FTS5 external-content table over the two columns (no second copy of the text), kept in
 //!   step by triggers on `books`.
 //! - MariaDB/MySQL: FULLTEXT indexes over both columns and over the title alone, for BOOLEAN MODE. Their
@@ -45,19 +48,25 @@ enum Authors {
     Name,
 }
 
-/// Serves `published_from`/`published_to` on the books lists.
-const PUBLISHED_INDEX: &str = "idx_books_published";
+/// Serves `published_from`/`published_to` on the books lists (PostgreSQL's is built concurrently in
+/// the next migration).
+pub(crate) const PUBLISHED_INDEX: &str = "idx_books_published";
 /// Books keyed per statement by the back-fill: a few thousand bound values, under every backend's limit.
 const BATCH: u64 = 500;
 
-const POSTGRES_UP: [&str; 2] = [
-    "ALTER TABLE books ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (\
-     setweight(to_tsvector('simple'::regconfig, title_key), 'A') || \
-     setweight(to_tsvector('simple'::regconfig, author_key), 'B')) STORED",
-    "CREATE INDEX idx_books_search ON books USING GIN (search_vector)",
+const POSTGRES_UP: [&str; 3] = [
+    "ALTER TABLE books ADD COLUMN search_vector tsvector",
+    "CREATE FUNCTION books_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+     NEW.search_vector := setweight(to_tsvector('simple'::regconfig, NEW.title_key), 'A') || \
+     setweight(to_tsvector('simple'::regconfig, NEW.author_key), 'B'); RETURN NEW; END $$",
+    "CREATE TRIGGER books_search_vector BEFORE INSERT OR UPDATE OF title_key, author_key ON books \
+     FOR EACH ROW EXECUTE FUNCTION books_search_vector()",
 ];
-const POSTGRES_DOWN: [&str; 2] =
-    ["DROP INDEX idx_books_search", "ALTER TABLE books DROP COLUMN search_vector"];
+const POSTGRES_DOWN: [&str; 3] = [
+    "DROP TRIGGER books_search_vector ON books",
+    "DROP FUNCTION books_search_vector()",
+    "ALTER TABLE books DROP COLUMN search_vector",
+];
 
 const SQLITE_UP: [&str; 5] = [
     "CREATE VIRTUAL TABLE books_fts USING fts5(title_key, author_key, content='books', content_rowid='id')",
@@ -106,9 +115,13 @@ impl MigrationTrait for Migration {
                 .alter_table(Table::alter().table(Books::Table).add_column(key_column(column)).to_owned())
                 .await?;
         }
+        if manager.get_database_backend() == DbBackend::Postgres {
+            // Before the back-fill, so the trigger fills `search_vector` as the keys are written.
+            run_all(manager, &POSTGRES_UP).await?;
+        }
         backfill(manager).await?;
         match manager.get_database_backend() {
-            DbBackend::Postgres => run_all(manager, &POSTGRES_UP).await?,
+            DbBackend::Postgres => return Ok(()),
             DbBackend::Sqlite => run_all(manager, &SQLITE_UP).await?,
             _ => run_all(manager, &MYSQL_UP).await?,
         }
@@ -125,11 +138,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_index(Index::drop().name(PUBLISHED_INDEX).table(Books::Table).to_owned()).await?;
         match manager.get_database_backend() {
             DbBackend::Postgres => run_all(manager, &POSTGRES_DOWN).await?,
-            DbBackend::Sqlite => run_all(manager, &SQLITE_DOWN).await?,
-            _ => run_all(manager, &MYSQL_DOWN).await?,
+            backend => {
+                manager
+                    .drop_index(Index::drop().name(PUBLISHED_INDEX).table(Books::Table).to_owned())
+                    .await?;
+                let statements: &[&str] =
+                    if backend == DbBackend::Sqlite { &SQLITE_DOWN } else { &MYSQL_DOWN };
+                run_all(manager, statements).await?;
+            }
         }
         for column in [Books::AuthorKey, Books::TitleKey] {
             manager.alter_table(Table::alter().table(Books::Table).drop_column(column).to_owned()).await?;

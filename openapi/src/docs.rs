@@ -7,7 +7,10 @@ use poem::handler;
 use poem::web::{Data, Html};
 use poem::{IntoResponse, Response};
 
+use service::LoanLimits;
+
 use crate::api::BasePath;
+use crate::{AppState, rules};
 
 /// Stands in for the server URL in the generated documents until a request says what it is.
 pub(crate) const BASE_PATH_MARKER: &str = "https://libris.invalid/__base_path__";
@@ -26,21 +29,34 @@ struct Docs {
 /// and an instance that only answers API calls never needs it. Not as request data either: poem's
 /// `.data()` clones its value into every request, and cloning these ~300 KB was 90 % of the instructions
 /// of a `GET /books/{id}` (BENCHMARKS.md, the profile).
-fn docs() -> &'static Docs {
+///
+/// One process serves one loan policy, so the first request's `limits` are every request's.
+fn docs(limits: LoanLimits) -> &'static Docs {
     static DOCS: OnceLock<Docs> = OnceLock::new();
-    DOCS.get_or_init(|| {
-        let service = crate::openapi_service();
-        Docs {
-            json: tidy(&service.spec()),
-            yaml: tidy(&service.spec_yaml()),
-            html: tidy(&service.swagger_ui_html()),
-        }
-    })
+    DOCS.get_or_init(|| render(limits))
 }
 
-/// The spec as JSON, with `base` as its server URL.
-pub(crate) fn json_for(base: &str) -> String {
-    with_base(&docs().json, base)
+/// The documents, with the rules the server enforces under `limits` declared (see `rules`).
+fn render(limits: LoanLimits) -> Docs {
+    let service = crate::openapi_service();
+    let (json_text, yaml_text) = match serde_json::from_str::<serde_json::Value>(&service.spec()) {
+        Ok(mut spec) => {
+            rules::declare(&mut spec, limits);
+            (
+                serde_json::to_string_pretty(&spec).unwrap_or_else(|_| service.spec()),
+                serde_yaml::to_string(&spec).unwrap_or_else(|_| service.spec_yaml()),
+            )
+        }
+        // poem-openapi renders its own JSON; it parses. Should it ever not, the undeclared spec still serves.
+        Err(_) => (service.spec(), service.spec_yaml()),
+    };
+    Docs { json: tidy(&json_text), yaml: tidy(&yaml_text), html: tidy(&service.swagger_ui_html()) }
+}
+
+/// The spec as JSON for a server with the default loan policy, with `base` as its server URL (the
+/// checked-in `openapi/openapi.json`; not cached: only tests and tools ask for it).
+pub(crate) fn default_json_for(base: &str) -> String {
+    with_base(&render(LoanLimits::default()).json, base)
 }
 
 /// Two spellings poem-openapi emits that client generators handle badly, put the standard way:
@@ -57,18 +73,22 @@ fn with_base(document: &str, base: &str) -> String {
 }
 
 #[handler]
-pub(crate) fn ui(Data(base): Data<&BasePath>) -> Html<String> {
-    Html(with_base(&docs().html, &base.0))
+pub(crate) fn ui(Data(base): Data<&BasePath>, Data(state): Data<&AppState>) -> Html<String> {
+    Html(with_base(&docs(state.policy.limits()).html, &base.0))
 }
 
 #[handler]
-pub(crate) fn json(Data(base): Data<&BasePath>) -> Response {
-    json_for(&base.0).with_content_type("application/json").into_response()
+pub(crate) fn json(Data(base): Data<&BasePath>, Data(state): Data<&AppState>) -> Response {
+    with_base(&docs(state.policy.limits()).json, &base.0)
+        .with_content_type("application/json")
+        .into_response()
 }
 
 #[handler]
-pub(crate) fn yaml(Data(base): Data<&BasePath>) -> Response {
-    with_base(&docs().yaml, &base.0).with_content_type("application/yaml").into_response()
+pub(crate) fn yaml(Data(base): Data<&BasePath>, Data(state): Data<&AppState>) -> Response {
+    with_base(&docs(state.policy.limits()).yaml, &base.0)
+        .with_content_type("application/yaml")
+        .into_response()
 }
 
 /// Browsers ask for it on every page; an empty answer keeps their console free of 404s.

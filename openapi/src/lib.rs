@@ -4,13 +4,16 @@
 //! This crate knows nothing of Lambda: a host that serves the app under a path prefix (an API Gateway
 //! stage) strips the prefix and says so in the `X-Forwarded-Prefix` header, and the docs follow it.
 
+mod allow;
 pub mod api;
 pub mod auth;
 pub mod config;
 mod docs;
 pub mod dto;
+mod idempotency;
 mod observe;
 pub mod problem;
+pub mod rules;
 mod slash;
 pub mod text;
 
@@ -44,6 +47,8 @@ pub struct AppState {
     pub require_if_match: bool,
     /// How long the answer to a request with an `Idempotency-Key` is kept for retries.
     pub idempotency_ttl: Duration,
+    /// Whose turn it is to sweep expired idempotency keys.
+    idempotency_sweeper: idempotency::Sweeper,
 }
 
 impl AppState {
@@ -68,6 +73,7 @@ impl AppState {
             cors_origins: Vec::new(),
             require_if_match: false,
             idempotency_ttl: Self::DEFAULT_IDEMPOTENCY_TTL,
+            idempotency_sweeper: idempotency::Sweeper::default(),
         }
     }
 }
@@ -85,6 +91,7 @@ impl AppState {
             cors_origins: settings.cors_origins.clone(),
             require_if_match: settings.require_if_match,
             idempotency_ttl: settings.idempotency_ttl,
+            idempotency_sweeper: idempotency::Sweeper::default(),
         }
     }
 }
@@ -103,7 +110,7 @@ pub fn openapi_service() -> OpenApiService<api::Api, ()> {
 /// The spec as served at the root (no path prefix), as checked in at `openapi/openapi.json`.
 #[must_use]
 pub fn spec_json() -> String {
-    docs::json_for("")
+    docs::default_json_for("")
 }
 
 /// The whole application: API, docs, limits, problem+json for every error, request ids and logging.
@@ -123,6 +130,8 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         routes = routes.at("/auth/dev-token", poem::get(auth::endpoint::dev_token));
     }
     routes
+        // Idempotency sees the path as routed, after a trailing slash is trimmed.
+        .around(idempotency::idempotent)
         .around(slash::trim)
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))
@@ -131,6 +140,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         // (the Lambda adapter's futures overflowed the compiler's query depth without it).
         .boxed()
         .catch_all_error(problem::catch_all)
+        .around(allow::header)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .around(observe::security_headers)
         .around(auth::caching::no_store_when_authenticated)

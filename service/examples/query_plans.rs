@@ -7,7 +7,11 @@
 //! ```sh
 //! DATABASE_URL=postgres://… cargo run --release -p service --example query_plans -- books|available [CURSOR]
 //! DATABASE_URL=postgres://… cargo run --release -p service --example query_plans -- detail ID
+//! DATABASE_URL=postgres://… cargo run --release -p service --example query_plans -- search 'WORDS' [CURSOR]
 //! ```
+//!
+//! `search` is one page of `GET /books?q=WORDS` (`scripts/bench_search.py`); its last line, `next: …`, is the
+//! cursor of the following page.
 //!
 //! Each statement is explained `QUERY_PLANS_RUNS` times (default 5) as sent (planned for these values, as
 //! PostgreSQL plans a prepared statement's first five executions), then once as a generic plan, which it may
@@ -19,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement, Value};
-use service::books::{self, BookFilter};
+use service::books::{self, BookFilter, SearchQuery};
 use service::page::PageRequest;
 
 type Failure = Box<dyn std::error::Error>;
@@ -27,7 +31,7 @@ type Failure = Box<dyn std::error::Error>;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: query_plans books|available [CURSOR] | detail ID";
+    let usage = "usage: query_plans books|available [CURSOR] | detail ID | search WORDS [CURSOR]";
     let what = args.next().ok_or(usage)?;
     let argument = args.next().filter(|c| !c.is_empty());
     let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
@@ -46,6 +50,7 @@ async fn main() -> Result<(), Failure> {
             statements.push(info.statement.clone());
         }
     });
+    let mut next = None;
     // Exactly what the routes call: default filter, default page size, the client's opaque cursor.
     let ids: Vec<i64> = match what.as_str() {
         "books" | "available" => {
@@ -58,6 +63,13 @@ async fn main() -> Result<(), Failure> {
             page.items.iter().map(|summary| summary.book.id).collect()
         }
         "detail" => vec![books::get(&db, argument.ok_or(usage)?.parse()?).await?.book.id],
+        "search" => {
+            let q = SearchQuery::parse(&argument.ok_or(usage)?)?;
+            let page = PageRequest::new(args.next().filter(|c| !c.is_empty()), None)?;
+            let page = books::list(&db, &BookFilter { q, ..BookFilter::default() }, &page).await?;
+            next = page.next_cursor;
+            page.items.iter().map(|summary| summary.book.id).collect()
+        }
         _ => return Err(usage.into()),
     };
     let statements = std::mem::take(&mut *sent.lock().map_err(|_| "statement log poisoned")?);
@@ -77,6 +89,7 @@ async fn main() -> Result<(), Failure> {
         println!("{}", plan.join("\n"));
         println!("generic plan:\n{}", explain_generic(&db, statement).await?.join("\n"));
     }
+    println!("next: {}", next.unwrap_or_default());
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod books;
 pub mod borrowers;
 pub mod domain;
 mod error;
+pub mod idempotency;
 pub mod loans;
 pub mod page;
 mod policy;

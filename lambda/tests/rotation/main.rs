@@ -21,6 +21,8 @@ use migration::testkit::{Backend, TestDb};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
+mod app_role;
+
 fn skip_or_fail(message: &str) {
     assert!(!std::env::var("CI").is_ok_and(|ci| ci == "true"), "{message} (CI=true: this test must run)");
     eprintln!("skipped: {message}");
@@ -55,6 +57,19 @@ async fn start_moto() -> Option<(Moto, String)> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("moto_server did not listen on {port}");
+}
+
+/// A Secrets Manager client for the moto server at `endpoint`.
+fn moto_client(endpoint: &str) -> Secrets {
+    let sdk_config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version_latest()
+        .endpoint_url(endpoint)
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    Secrets::from_conf(sdk_config)
 }
 
 fn role_url(db: &TestDb, role: &str, password: &str) -> String {
@@ -135,15 +150,7 @@ impl Rig {
         }
         Database::connect(role_url(&db, &role, first)).await.expect("the role logs in with its password");
 
-        let sdk_config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version_latest()
-            .endpoint_url(&endpoint)
-            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build();
-        let secrets = Secrets::from_conf(sdk_config);
+        let secrets = moto_client(&endpoint);
         let created =
             secrets.create_secret().name(&role).secret_string(secret(&role, first)).send().await.unwrap();
         let arn = created.arn().unwrap().to_owned();

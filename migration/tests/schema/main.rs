@@ -5,8 +5,8 @@
 
 mod constraints;
 mod introspect;
+mod roles;
 mod search;
-mod timeout;
 
 use migration::testkit::TestDb;
 use migration::{Migrator, MigratorTrait};

@@ -117,12 +117,28 @@ impl BooksApi {
     /// Add a book
     ///
     /// Librarians only.
-    #[oai(path = "/books", method = "post", operation_id = "createBook")]
+    #[oai(
+        path = "/books",
+        method = "post",
+        operation_id = "createBook",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn create(
         &self,
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBook>,
     ) -> ApiResult<BookCreated> {
         token.librarian()?;
@@ -218,12 +234,28 @@ impl BooksApi {
     /// Adding an author already credited changes nothing.
     ///
     /// Librarians only.
-    #[oai(path = "/books/:id/authors", method = "post", operation_id = "addBookAuthor")]
+    #[oai(
+        path = "/books/:id/authors",
+        method = "post",
+        operation_id = "addBookAuthor",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn add_author(
         &self,
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBookAuthor>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
@@ -276,13 +308,29 @@ impl BooksApi {
     ///
     /// Only a borrower who has borrowed the book (now or before) may review it, once. A borrower writes
     /// their own reviews (`borrower_id` must be theirs); a librarian may write one for any borrower.
-    #[oai(path = "/books/:id/reviews", method = "post", operation_id = "createReview")]
+    #[oai(
+        path = "/books/:id/reviews",
+        method = "post",
+        operation_id = "createReview",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn create_review(
         &self,
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
         Path(id): Path<i64>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewReview>,
     ) -> ApiResult<ReviewCreated> {
         let Json(input) = body;

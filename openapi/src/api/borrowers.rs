@@ -60,12 +60,28 @@ impl BorrowersApi {
     ///
     /// Librarians only. E-mail addresses are unique, ignoring case (`email_taken`); so are login subjects
     /// (`subject_taken`).
-    #[oai(path = "/borrowers", method = "post", operation_id = "createBorrower")]
+    #[oai(
+        path = "/borrowers",
+        method = "post",
+        operation_id = "createBorrower",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn create(
         &self,
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBorrower>,
     ) -> ApiResult<BorrowerCreated> {
         token.librarian()?;

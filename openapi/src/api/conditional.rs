@@ -23,10 +23,19 @@ pub fn etag(revision: &str) -> String {
 pub enum Fetched<T: ParseFromJSON + ToJSON + Send + Sync> {
     /// The resource; `ETag` names this revision of it (send it back in `If-None-Match` or `If-Match`).
     #[oai(status = 200)]
-    Ok(Json<T>, #[oai(header = "ETag")] String),
+    Ok(
+        Json<T>,
+        /// A strong tag naming this revision: send it back in `If-None-Match` or `If-Match`.
+        #[oai(header = "ETag")]
+        String,
+    ),
     /// The revision named in `If-None-Match` is still the current one.
     #[oai(status = 304)]
-    NotModified(#[oai(header = "ETag")] String),
+    NotModified(
+        /// The current revision's tag: the one you sent.
+        #[oai(header = "ETag")]
+        String,
+    ),
 }
 
 impl<T: ParseFromJSON + ToJSON + Send + Sync> Fetched<T> {
@@ -52,7 +61,12 @@ impl<T: ParseFromJSON + ToJSON + Send + Sync> Fetched<T> {
 pub enum Saved<T: ParseFromJSON + ToJSON + Send + Sync> {
     /// Changed; `ETag` names the new revision.
     #[oai(status = 200)]
-    Ok(Json<T>, #[oai(header = "ETag")] String),
+    Ok(
+        Json<T>,
+        /// A strong tag naming the new revision: send it in `If-Match` with the next change.
+        #[oai(header = "ETag")]
+        String,
+    ),
 }
 
 impl<T: ParseFromJSON + ToJSON + Send + Sync> Saved<T> {

@@ -2,7 +2,7 @@
 
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use service::loans::{self as svc, LoanFilter};
 
@@ -18,12 +18,28 @@ impl LoansApi {
     /// Check out a book
     ///
     /// Librarians only. Conflicts: `book_on_loan`, `loan_limit_reached`, `borrower_has_overdue_loans`.
-    #[oai(path = "/loans", method = "post", operation_id = "checkOutBook")]
+    #[oai(
+        path = "/loans",
+        method = "post",
+        operation_id = "checkOutBook",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn check_out(
         &self,
         token: Token,
         state: State<'_>,
         base: Data<&BasePath>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewLoan>,
     ) -> ApiResult<LoanCreated> {
         token.librarian()?;
@@ -67,12 +83,28 @@ impl LoansApi {
     ///
     /// Librarians only. The loan moves to the borrower's history; `returned_late` tells whether it was
     /// overdue.
-    #[oai(path = "/loans/:id/return", method = "post", operation_id = "returnLoan")]
+    #[oai(
+        path = "/loans/:id/return",
+        method = "post",
+        operation_id = "returnLoan",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
     async fn return_loan(
         &self,
         token: Token,
         state: State<'_>,
         Path(id): Path<i64>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
     ) -> ApiResult<Json<Loan>> {
         token.librarian()?;
         Ok(Json(svc::return_loan(&state.db, id).await?.loan.into()))
@@ -82,8 +114,29 @@ impl LoansApi {
     ///
     /// Librarians only. Extends the due date by one loan period. Conflicts: `renewal_limit_reached`,
     /// `loan_overdue`.
-    #[oai(path = "/loans/:id/renew", method = "post", operation_id = "renewLoan")]
-    async fn renew(&self, token: Token, state: State<'_>, Path(id): Path<i64>) -> ApiResult<Json<Loan>> {
+    #[oai(
+        path = "/loans/:id/renew",
+        method = "post",
+        operation_id = "renewLoan",
+        response_header(
+            name = "Idempotent-Replayed",
+            ty = "Option<bool>",
+            description = "`true` on an answer replayed for a retry with the same `Idempotency-Key`"
+        )
+    )]
+    async fn renew(
+        &self,
+        token: Token,
+        state: State<'_>,
+        Path(id): Path<i64>,
+        /// Makes the request safe to retry (optional): a retry with the same key and the same request
+        /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
+        /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
+        /// (a UUID is a good choice). The same key with another request: 422; while the first request
+        /// with it still runs: 409 with `Retry-After`.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        Header(_idempotency_key): Header<Option<String>>,
+    ) -> ApiResult<Json<Loan>> {
         token.librarian()?;
         Ok(Json(svc::renew(&state.db, &state.policy, id).await?.into()))
     }

@@ -207,6 +207,7 @@ pub struct BorrowerPatch {
     pub name: MaybeUndefined<Text>,
     pub email: MaybeUndefined<Text>,
     /// `null` unlinks the borrower from their login.
+    #[oai(nullable)]
     pub subject: MaybeUndefined<Text>,
 }
 

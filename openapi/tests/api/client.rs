@@ -33,6 +33,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as it came, byte for byte.
+    pub raw: Vec<u8>,
 }
 
 impl Reply {
@@ -134,7 +136,7 @@ impl Api {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply { status, headers, body }
+        Reply { status, headers, body, raw: bytes }
     }
 
     pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Reply {

@@ -38,8 +38,21 @@ async fn malformed_requests_are_400(api: Api) {
 async fn unknown_routes_and_methods_are_404_and_405(api: Api) {
     api.get("/nowhere").await.problem(404);
     api.get("/books/1/nothing").await.problem(404);
-    api.send(Method::PUT, "/health", None, &[]).await.problem(405);
-    api.send(Method::DELETE, "/books", None, &[]).await.problem(405);
+    let put_health = api.send(Method::PUT, "/health", None, &[]).await;
+    put_health.problem(405);
+    assert_eq!(put_health.header("allow"), Some("GET, HEAD"), "RFC 9110: a 405 says what is allowed");
+    let delete_books = api.send(Method::DELETE, "/books", None, &[]).await;
+    delete_books.problem(405);
+    assert_eq!(delete_books.header("allow"), Some("GET, HEAD, POST"));
+    let put_book = api.send(Method::PUT, "/books/1/", None, &[]).await;
+    put_book.problem(405);
+    assert_eq!(
+        put_book.header("allow"),
+        Some("GET, HEAD, PATCH, DELETE"),
+        "a trailing slash is the same route"
+    );
+    let head_health = api.send(Method::HEAD, "/health", None, &[]).await;
+    assert_eq!(head_health.status, 200, "HEAD is listed in Allow because it is answered");
 }
 
 async fn oversized_bodies_are_413(api: Api) {

@@ -88,9 +88,8 @@ async fn list_as<C: ConnectionTrait>(
         return summarise(db, Page::from_rows(kind, page, rows, |(b, _)| b.id)).await;
     };
     // A search page is read tier by tier, each in id order: the title matches after the cursor, then, if
-    // the page is not full yet, the author-only matches. Each statement is a plain keyset page the planner
-    // can serve from the primary key (a common word) or the full-text index (a rare one), where one
-    // `ORDER BY tier, id` would sort every match first.
+    // the page is not full yet, the author-only matches. Ordering all matches by (tier, id) in one
+    // statement would sort every match first.
     let after = page.after_ranked(kind)?;
     if after.is_some_and(|(tier, _)| tier != TITLE_TIER && tier != AUTHOR_TIER) {
         return Err(ServiceError::invalid(
@@ -101,15 +100,19 @@ async fn list_as<C: ConnectionTrait>(
     let want = page.fetch_limit();
     let mut rows = Vec::new();
     if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
-        let condition = filters(filter, after.map(|(_, id)| id))?.add(q.title_condition(backend));
-        rows.extend(fetch(db, condition, want).await?.into_iter().map(|row| (TITLE_TIER, row)));
+        let condition = |indexed| Ok(filters(filter, None)?.add(q.title_condition(backend, indexed)));
+        let found = fetch_matches(db, condition, after.map(|(_, id)| id), want).await?;
+        rows.extend(found.into_iter().map(|row| (TITLE_TIER, row)));
     }
     let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     if fetched < want {
         let bound = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map(|(_, id)| id);
-        let condition =
-            filters(filter, bound)?.add(q.condition(backend)).add(q.title_condition(backend).not());
-        rows.extend(fetch(db, condition, want - fetched).await?.into_iter().map(|row| (AUTHOR_TIER, row)));
+        let condition = |indexed| {
+            let title = q.title_condition(backend, indexed).not();
+            Ok(filters(filter, None)?.add(q.condition(backend, indexed)).add(title))
+        };
+        let found = fetch_matches(db, condition, bound, want - fetched).await?;
+        rows.extend(found.into_iter().map(|row| (AUTHOR_TIER, row)));
     }
     let page = Page::from_ranked_rows(kind, page, rows, |(tier, (b, _))| (*tier, b.id));
     summarise(db, page.map(|(_, row)| row)).await
@@ -163,20 +166,69 @@ fn filters(filter: &BookFilter, after: Option<i64>) -> Result<Condition> {
     Ok(condition)
 }
 
+/// How many ids past the cursor a search first looks at in id order.
+const SEARCH_WINDOW: i64 = 4_000;
+
+/// Up to `limit` books matching a search `condition` after `after`, in id order, at a cost bounded for
+/// common and rare words alike.
+///
+/// PostgreSQL cannot estimate how many books a word (let alone a prefix) matches well enough to choose
+/// between walking the primary key until a page is full (cheap for a common word, a scan of the whole
+/// table for a rare one) and reading the word's matches from the full-text index and sorting them (cheap
+/// for a rare word, every match for a common one). So both are asked for, each where it is cheap: first
+/// the next `SEARCH_WINDOW` ids in key order, which fills the page whenever the words are common; then,
+/// only if it did not, the rest from the index in any order, sorted (`ORDER BY id + 0`, which no index
+/// provides, so the planner cannot walk the key), which is cheap because the words are evidently rare.
+async fn fetch_matches<C: ConnectionTrait>(
+    db: &C,
+    condition: impl Fn(bool) -> Result<Condition>,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<(book::Model, bool)>> {
+    let start = after.unwrap_or(0);
+    let end = start.saturating_add(SEARCH_WINDOW);
+    // Not from the full-text index: intersecting a common word's matches with the window would read them all.
+    let window = condition(false)?.add(book::Column::Id.gt(start)).add(book::Column::Id.lte(end));
+    let mut rows = fetch_in(db, window, limit, KeyOrder::Walk).await?;
+    let found = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+    if found < limit {
+        let rest = condition(true)?.add(book::Column::Id.gt(end));
+        rows.extend(fetch_in(db, rest, limit - found, KeyOrder::Sort).await?);
+    }
+    Ok(rows)
+}
+
+/// Whether a page's id order may come from walking the primary key or must come from sorting the matches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyOrder {
+    Walk,
+    Sort,
+}
+
+async fn fetch<C: ConnectionTrait>(
+    db: &C,
+    condition: Condition,
+    limit: u64,
+) -> Result<Vec<(book::Model, bool)>> {
+    fetch_in(db, condition, limit, KeyOrder::Walk).await
+}
+
 /// One page of books matching `condition` in id order, each with whether it is available: `SELECT page.*,
 /// loans.id FROM (SELECT … FROM books WHERE … ORDER BY id LIMIT n) AS page LEFT JOIN loans …`.
 ///
 /// The active loan rides along (one at most per book: `loans.book_id` is unique), so availability costs no
 /// statement of its own; joined outside the page's derived table, it is looked up for that page's books
 /// only, by index, however many books the condition matches.
-async fn fetch<C: ConnectionTrait>(
+async fn fetch_in<C: ConnectionTrait>(
     db: &C,
     condition: Condition,
     limit: u64,
+    order: KeyOrder,
 ) -> Result<Vec<(book::Model, bool)>> {
     let backend = db.get_database_backend();
-    let inner =
-        book::Entity::find().filter(condition).order_by_asc(book::Column::Id).limit(limit).into_query();
+    let key = Expr::col((book::Entity, book::Column::Id));
+    let key = if order == KeyOrder::Sort { key.add(0) } else { key };
+    let inner = book::Entity::find().filter(condition).order_by(key, Order::Asc).limit(limit).into_query();
     let page = Alias::new("page");
     let statement = Query::select()
         .column((page.clone(), Asterisk))

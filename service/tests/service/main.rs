@@ -4,6 +4,7 @@
 mod catalogue;
 mod concurrency;
 mod deletes;
+mod idempotency;
 mod listing;
 mod loans;
 mod reviews;

@@ -76,7 +76,7 @@ cases = [
     ("GET /books/{id} (random ids)", lambda: wrk(script="random-book.lua")),
     ("GET /books/available (first page)", lambda: wrk("/books/available")),
     (f"GET /books/available (cursor at id {depth})", lambda: wrk(f"/books/available?cursor={cursor('ab', depth)}")),
-    ("GET /books?title=crimson garden", lambda: wrk("/books?title=crimson%20garden")),
+    ("GET /books?q=crimson garden", lambda: wrk("/books?q=crimson%20garden")),
     ("write mix: check out + return", lambda: wrk("/", script="write-mix.lua")),
     ("pgbench: the same primary-key SELECT, prepared", pgbench),
 ]
