@@ -11,6 +11,7 @@ COMMANDS = {
     "test": ("suite", "main", "the whole test suite (scripts/test)"),
     "ci": ("suite", "main_ci", "formatting, lints, then the suite with CI settings (.ci/run)"),
     "databases": ("db", "main_ensure", "start PostgreSQL and MariaDB if they are stopped"),
+    "venv": ("venv", "main", "prepare the tools venv (tools/requirements/*.txt) and print its path"),
     "pgbouncer-up": ("pgbouncer", "main_up", "start the local PgBouncer (prints export TEST_POSTGRES_URL=…)"),
     "pgbouncer-down": ("pgbouncer", "main_down", "stop it"),
     "pinning-check": ("pinning.check", "main", "mark | verify MARKER | self-test"),

@@ -1,6 +1,7 @@
 """The tools' one virtualenv: every requirements file under tools/requirements/, installed in one go under
 the pins of constraints.txt, and rebuilt only when a file or the Python version changes."""
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -38,16 +39,25 @@ def is_current(venv, want):
 
 
 def ensure():
-    """The venv's path, built first if it is missing or stale."""
+    """The venv's path, built first if it is missing or stale; one build at a time per machine (another
+    suite may be using or building the same venv)."""
     venv = location()
     files = requirement_files()
     want = stamp_for([*files, CONSTRAINTS], sys.version)
     if is_current(venv, want):
         return venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{venv}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_current(venv, want):
+            _build(venv, files, want)
+    return venv
+
+
+def _build(venv, files, want):
     log(f"preparing the tools venv {venv} ({', '.join(f.name for f in files)})")
     started = time.monotonic()
     shutil.rmtree(venv, ignore_errors=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     cmd = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "--no-input",
            "-c", str(CONSTRAINTS)]
@@ -57,7 +67,6 @@ def ensure():
         raise Failure("installing the tools' Python requirements failed")
     (venv / ".libris-requirements").write_text(want + "\n")
     log(f"tools venv ready in {time.monotonic() - started:.0f} s")
-    return venv
 
 
 def python():
@@ -66,3 +75,8 @@ def python():
 
 def bin_path(name):
     return ensure() / "bin" / name
+
+
+def main(argv):
+    print(ensure())
+    return 0

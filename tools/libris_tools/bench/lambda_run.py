@@ -30,8 +30,9 @@ def main(argv):
         procs.run(["cargo", "build", "--locked", "--release", "-p", "lambda", "--example", "warm_handler"],
                   env=builds.bootstrap_env())
         print(f"in-process handler (sslmode=require), {warm} invocations per path:", flush=True)
-        env = {**paths.tool_env(), "DATABASE_URL": urls.with_query(url, "sslmode=require"), "LIBRIS_AUTH": "jwt",
-               "DB_TLS_ALLOW_INSECURE": "true", "LIBRIS_AUTH_ISSUER": "https://issuer.example", "LIBRIS_AUTH_AUDIENCE": "libris"}
+        env = {**paths.tool_env(), "DATABASE_URL": urls.with_query(url, "sslmode=require"),
+               "DB_TLS_ALLOW_INSECURE": "true", "LIBRIS_AUTH": "jwt",
+               "LIBRIS_AUTH_ISSUER": "https://issuer.example", "LIBRIS_AUTH_AUDIENCE": "libris"}
         procs.run([builds.bootstrap_target() / "release/examples/warm_handler",
                    paths.ROOT / "lambda/tests/events/fixtures/http_v2_default.json", warm], env=env)
     return 0
