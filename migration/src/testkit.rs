@@ -114,12 +114,33 @@ impl TestDb {
     /// Sets up the application role in this database and reconnects as it (see the module docs).
     async fn log_in_as_app_role(&mut self) {
         let role = APP_ROLE.to_owned();
-        let txn = self.conn.begin().await.expect("a transaction opens");
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(1902)").await.expect("the role lock is taken");
-        crate::roles::ensure_app_role(&txn, &role, "unused", crate::roles::RoleLimits::default())
-            .await
-            .expect("the test server lets the migrator create the application role");
-        txn.commit().await.expect("the role set-up commits");
+        // `ALTER ROLE` and the grants update shared catalogue rows; PostgreSQL answers a concurrent update of
+        // one with "tuple concurrently updated" instead of waiting. Tests of one binary take turns here (an
+        // advisory lock would not do: each test has its own database, and those locks are per database), and
+        // a clash with another test process is retried.
+        static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = SETUP.lock().await;
+        let mut attempt = 0;
+        loop {
+            let txn = self.conn.begin().await.expect("a transaction opens");
+            let set_up =
+                crate::roles::ensure_app_role(&txn, &role, "unused", crate::roles::RoleLimits::default())
+                    .await;
+            match set_up {
+                Ok(()) => {
+                    txn.commit().await.expect("the role set-up commits");
+                    break;
+                }
+                Err(error) if attempt < 5 && error.to_string().contains("tuple concurrently updated") => {
+                    drop(txn.rollback().await);
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                Err(error) => {
+                    panic!("the test server lets the migrator create the application role: {error:?}")
+                }
+            }
+        }
         if let Some(dropper) = &mut self.dropper {
             dropper.role = Some(role.clone());
         }
