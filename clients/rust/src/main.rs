@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::fmt::Debug;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
+use std::num::NonZeroU64;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -25,7 +26,7 @@ const STEPS: u32 = 15;
 /// The whole run's limit (each request also has progenitor's own 15 s timeout).
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// Page size for the paging steps, and a bound on the pages followed.
-const PAGE_LIMIT: i64 = 3;
+const PAGE_LIMIT: NonZeroU64 = NonZeroU64::new(3).expect("a page holds at least one item");
 const MAX_PAGES: usize = 10_000;
 
 type Step<T> = Result<T, String>;
@@ -57,6 +58,14 @@ impl Runner {
             }
         }
     }
+}
+
+/// A value the generated types constrain (length, pattern, range): they check it before anything is sent.
+fn typed<V: Debug + Clone, T: TryFrom<V>>(value: V) -> Step<T>
+where
+    T::Error: std::fmt::Display,
+{
+    T::try_from(value.clone()).map_err(|e| format!("{value:?} is refused by the client's own types: {e}"))
 }
 
 fn check(condition: bool, message: impl FnOnce() -> String) -> Step<()> {
@@ -183,7 +192,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
         .step("createAuthor twice (201, Location)", async {
             let mut authors = Vec::new();
             for name in [format!("Ada Scenario {suffix}"), format!("Bob Scenario {suffix}")] {
-                let answer = client.create_author().body(NewAuthor { name: name.clone() }).send().await;
+                let answer = client.create_author().body(NewAuthor { name: typed(name.clone())? }).send().await;
                 let author = expect_created(answer, "createAuthor", |a| format!("/authors/{}", a.id)).await?;
                 eq(&author.name, &name, "author.name")?;
                 check(author.id > 0, || format!("author.id {}", author.id))?;
@@ -203,7 +212,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
             let answer = client
                 .create_book()
                 .body(NewBook {
-                    title: title.clone(),
+                    title: typed(title.clone())?,
                     isbn: Some(isbn_typed.clone()),
                     published_date: Some(published),
                     author_ids: Some(author_ids.clone()),
@@ -235,8 +244,8 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
                 let answer = client
                     .create_borrower()
                     .body(NewBorrower {
-                        name: format!("{who} Reader {suffix}"),
-                        email: email.clone(),
+                        name: typed(format!("{who} Reader {suffix}"))?,
+                        email: typed(email.clone())?,
                         subject: None,
                     })
                     .send()
@@ -258,7 +267,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
                 .body(NewLoan {
                     book_id: book.id,
                     borrower_id: borrowers[0].id,
-                    period_days: Some(14),
+                    period_days: Some(typed(14_u64)?),
                 })
                 .send()
                 .await;
@@ -361,7 +370,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
         let answer = client
             .create_review()
             .id(book.id)
-            .body(NewReview { borrower_id: borrowers[0].id, rating: 5, comment: Some(comment.clone()) })
+            .body(NewReview { borrower_id: borrowers[0].id, rating: typed(5_u64)?, comment: Some(typed(comment.clone())?) })
             .send()
             .await;
         let review = expect_created(answer, "createReview", |v| format!("/reviews/{}", v.id)).await?;
@@ -420,7 +429,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
         let answer = client
             .create_review()
             .id(book.id)
-            .body(NewReview { borrower_id: borrowers[1].id, rating: 3, comment: None })
+            .body(NewReview { borrower_id: borrowers[1].id, rating: typed(3_u64)?, comment: None })
             .send()
             .await;
         let p = expect_problem(answer, 409, "createReview(not borrowed)").await?;
@@ -432,7 +441,7 @@ async fn scenario(r: &mut Runner, client: &Client) -> Result<(), Stopped> {
         let answer = client
             .create_book()
             .body(NewBook {
-                title: format!("Bad ISBN {suffix}"),
+                title: typed(format!("Bad ISBN {suffix}"))?,
                 isbn: Some("978-0-00-000000-1".into()),
                 published_date: None,
                 author_ids: None,
@@ -461,7 +470,7 @@ where
     let mut cursor = None;
     for page in 1..=MAX_PAGES {
         let (items, next) = fetch(cursor.take()).await?;
-        check(items.len() as i64 <= PAGE_LIMIT, || {
+        check(items.len() as u64 <= PAGE_LIMIT.get(), || {
             format!("{what}: page {page} has {} items, more than the limit {PAGE_LIMIT}", items.len())
         })?;
         for item in items {
