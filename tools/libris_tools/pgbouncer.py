@@ -55,14 +55,11 @@ def run_user():
     return pwd.getpwuid(os.getuid()).pw_name
 
 
-def render_config(p, f, as_root):
+def daemon_settings(p, f, as_root):
+    """The [pgbouncer] section's opening, shared by every PgBouncer the tools start: loopback TCP on port `p`,
+    the files `f` (pid, log, users), trusted clients from auth_file, postgres as the admin."""
     user_line = f"user = {run_user()}" if as_root else ""
-    return f""";; Written by tools/libris_tools/pgbouncer.py: a local stand-in for AWS RDS Proxy. Do not edit; rerun scripts/pgbouncer-up.
-[databases]
-;; Any database name (the tests create random ones) is proxied to the local PostgreSQL.
-* = host=127.0.0.1 port={PG_PORT}
-
-[pgbouncer]
+    return f"""[pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = {p}
 ;; TCP only: no Unix socket.
@@ -78,7 +75,16 @@ auth_type = trust
 auth_file = {f["users"]}
 admin_users = postgres
 stats_users = postgres
+"""
 
+
+def render_config(p, f, as_root):
+    return f""";; Written by tools/libris_tools/pgbouncer.py: a local stand-in for AWS RDS Proxy. Do not edit; rerun scripts/pgbouncer-up.
+[databases]
+;; Any database name (the tests create random ones) is proxied to the local PostgreSQL.
+* = host=127.0.0.1 port={PG_PORT}
+
+{daemon_settings(p, f, as_root)}
 ;; RDS Proxy multiplexes transactions, never sessions: a client holds a server connection only for
 ;; the length of one transaction.
 pool_mode = transaction
