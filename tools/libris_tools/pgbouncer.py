@@ -55,7 +55,13 @@ def run_user():
     return pwd.getpwuid(os.getuid()).pw_name
 
 
-def render_config(p, f, as_root):
+TRUST_AUTH = """;; The server trusts loopback; PgBouncer trusts its clients too, but only the users in auth_file.
+auth_type = trust"""
+
+
+def render_config(p, f, as_root, listen_addr="127.0.0.1", auth=TRUST_AUTH, tls=""):
+    """The configuration file: listening on `listen_addr`:`p`, clients authenticated as `auth` says and,
+    when `tls` holds PgBouncer's client_tls_* lines, over TLS."""
     user_line = f"user = {run_user()}" if as_root else ""
     return f""";; Written by tools/libris_tools/pgbouncer.py: a local stand-in for AWS RDS Proxy. Do not edit; rerun scripts/pgbouncer-up.
 [databases]
@@ -63,7 +69,7 @@ def render_config(p, f, as_root):
 * = host=127.0.0.1 port={PG_PORT}
 
 [pgbouncer]
-listen_addr = 127.0.0.1
+listen_addr = {listen_addr}
 listen_port = {p}
 ;; TCP only: no Unix socket.
 unix_socket_dir =
@@ -73,9 +79,8 @@ logfile = {f["log"]}
 log_connections = 0
 log_disconnections = 0
 
-;; The server trusts loopback; PgBouncer trusts its clients too, but only the users in auth_file.
-auth_type = trust
-auth_file = {f["users"]}
+{auth}
+auth_file = {f["users"]}{tls}
 admin_users = postgres
 stats_users = postgres
 

@@ -92,6 +92,8 @@ def suite_steps(steps):
         bootstrap.cancel()
     steps.run("Lambda: the release bootstrap under the Runtime API emulator",
               lambda: tool("lambda-e2e", str(built["path"])))
+    steps.run("the stack's configuration rehearsed: rendered environments, AWS stood in (moto, PgBouncer, TLS)",
+              lambda: tool("rehearsal", str(built["path"])))
     steps.run("TypeScript client scenario and Swagger UI in Chromium (also under /prod)",
               lambda: tool("clients-check"))
     steps.run("progenitor-generated Rust client's scenario", lambda: tool("rust-client-check"))
