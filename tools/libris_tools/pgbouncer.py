@@ -28,6 +28,10 @@ PROXY_ROLE = "libris_proxy"
 # The pinning check's self-test runs its pinning SQL as this role, so that it never lands among the statements
 # a concurrent suite's check reads for PROXY_ROLE.
 SELFTEST_ROLE = "libris_pincheck"
+# The application role the API tests log in as with TEST_AS_APP_ROLE=true (APP_ROLE in
+# migration/src/testkit.rs). The test kit creates it, through the proxy as PROXY_ROLE (hence CREATEROLE);
+# PgBouncer must list it, or it refuses the login before PostgreSQL is asked.
+TEST_APP_ROLE = "libris_test_app"
 
 
 def port():
@@ -117,26 +121,26 @@ server_check_query = select 1 /* pgbouncer server_check_query */
 
 
 def render_users():
-    return "".join(f'"{role}" ""\n' for role in (PROXY_ROLE, SELFTEST_ROLE, "postgres"))
+    return "".join(f'"{role}" ""\n' for role in (PROXY_ROLE, SELFTEST_ROLE, TEST_APP_ROLE, "postgres"))
 
 
-def role_sql(role):
+def role_sql(role, rights="LOGIN CREATEDB"):
     return f"""
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
-    CREATE ROLE {role} LOGIN CREATEDB;
+    CREATE ROLE {role} {rights};
   END IF;
 END
 $$;
-ALTER ROLE {role} LOGIN CREATEDB;
+ALTER ROLE {role} {rights};
 -- Every statement this role runs lands in the server log, where the pinning check reads it.
 ALTER ROLE {role} SET log_statement = 'all';
 """
 
 
 PROXY_ROLE_SQL = ("SELECT pg_advisory_xact_lock(hashtext('libris pgbouncer-up role')); -- serialise concurrent callers\n"
-                  + role_sql(PROXY_ROLE) + role_sql(SELFTEST_ROLE))
+                  + role_sql(PROXY_ROLE, "LOGIN CREATEDB CREATEROLE") + role_sql(SELFTEST_ROLE))
 
 
 def ensure_proxy_role():
