@@ -23,6 +23,7 @@ COMMANDS = {
     "clients-check": ("checks.clients", "main", "the generated TypeScript client and Swagger UI in Chromium"),
     "rust-client-check": ("checks.rust_client", "main", "the progenitor-generated Rust client's scenario"),
     "lambda-e2e": ("checks.lambda_e2e", "main", "the release bootstrap under the Runtime API emulator [BOOTSTRAP]"),
+    "previous-release-check": ("checks.previous_release", "main", "the previous release's API tests against the new schema"),
     "rehearsal": ("checks.rehearsal", "main", "the bootstrap with the stack's rendered environment, AWS stood in [BOOTSTRAP]"),
 }
 
