@@ -20,7 +20,7 @@ import time
 
 from libris_tools import db, urls
 from libris_tools.checks.rehearsal_aws import StandInAws, login_of, required_settings
-from libris_tools.local.lambda_emulator import Emulator
+from libris_tools.local.lambda_emulator import Emulator, response_body
 
 bootstrap, fixtures, workdir = sys.argv[1:4]
 failures = []
@@ -50,24 +50,16 @@ def http_event(method, path, body=None, token=None):
     return event
 
 
-def decoded(answer):
-    body = answer.get("body") or ""
-    if answer.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode()
-    return json.loads(body) if body else None
-
-
 def run_migrations(env, payload):
     """One cold start of the migration function and an invocation; (answer, problem)."""
     emulator = Emulator()
     emulator.start(bootstrap, env)
     try:
         kind, answer, _ = emulator.invoke(payload, timeout=120)
-        return answer, None if kind == "response" else f"the migration function failed: {answer}"
     except RuntimeError as error:
         return None, f"{error}; output: {emulator.stop()[-2000:]}"
-    finally:
-        emulator.stop()
+    emulator.stop()
+    return answer, None if kind == "response" else f"the migration function failed: {answer}"
 
 
 def api_problems(env, token):
@@ -77,15 +69,15 @@ def api_problems(env, token):
     try:
         kind, answer, finished = emulator.invoke(http_event("GET", "/books"))
         if answer.get("statusCode") != 200:
-            return [f"GET /books (public) answered {answer.get('statusCode')}: {decoded(answer)}"]
+            return [f"GET /books (public) answered {answer.get('statusCode')}: {response_body(answer)}"]
         print(f"     cold start and first read: {(finished - started) * 1000:.0f} ms", flush=True)
         kind, answer, _ = emulator.invoke(http_event("POST", "/authors", {"name": "Ursula K. Le Guin"}, token))
         if answer.get("statusCode") != 201:
             return [f"POST /authors with a librarian's access token answered {answer.get('statusCode')}: "
-                    f"{decoded(answer)}"]
-        author = decoded(answer)
+                    f"{response_body(answer)}"]
+        author = response_body(answer)
         kind, answer, _ = emulator.invoke(http_event("GET", f"/authors/{author['id']}"))
-        if answer.get("statusCode") != 200 or decoded(answer).get("name") != "Ursula K. Le Guin":
+        if answer.get("statusCode") != 200 or response_body(answer).get("name") != "Ursula K. Le Guin":
             return [f"GET /authors/{author['id']} did not read the write back: {answer}"]
         return []
     except RuntimeError as error:
