@@ -140,7 +140,12 @@ ALTER ROLE {role} SET log_statement = 'all';
 
 
 PROXY_ROLE_SQL = ("SELECT pg_advisory_xact_lock(hashtext('libris pgbouncer-up role')); -- serialise concurrent callers\n"
-                  + role_sql(PROXY_ROLE, "LOGIN CREATEDB CREATEROLE") + role_sql(SELFTEST_ROLE))
+                  + role_sql(PROXY_ROLE, "LOGIN CREATEDB CREATEROLE") + role_sql(SELFTEST_ROLE)
+                  # A test database is dropped WITH (FORCE), ending the sessions PgBouncer still holds in it,
+                  # also those of TEST_APP_ROLE; PostgreSQL lets a role end another role's sessions only as
+                  # a member of pg_signal_backend. Without it the drop fails, the databases and PgBouncer's
+                  # server connections to them pile up, and PostgreSQL runs out of connections.
+                  + f"GRANT pg_signal_backend TO {PROXY_ROLE};\n")
 
 
 def ensure_proxy_role():

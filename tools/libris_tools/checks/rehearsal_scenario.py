@@ -62,9 +62,18 @@ def run_migrations(env, payload):
     return answer, None if kind == "response" else f"the migration function failed: {answer}"
 
 
+def queried_as(user, since):
+    """Whether a session of `user` in the rehearsal's database ran a statement after `since` (epoch seconds):
+    the proxy keeps server sessions open between clients, so an older one proves nothing."""
+    count = db.psql(aws.server, f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{user}' "
+                                f"AND datname = '{aws.database}' AND query_start >= to_timestamp({since})")
+    return count not in ("", "0")
+
+
 def api_problems(env, token):
-    """The API's cold start, a public read and a librarian's write; the problems found (none: all well)."""
-    emulator = Emulator()
+    """The API's cold start, a public read and a librarian's write, and while it runs, PostgreSQL seeing
+    its sessions as the application user; the problems found (none: all well)."""
+    emulator, since = Emulator(), time.time()
     started = emulator.start(bootstrap, env)
     try:
         kind, answer, finished = emulator.invoke(http_event("GET", "/books"))
@@ -79,6 +88,8 @@ def api_problems(env, token):
         kind, answer, _ = emulator.invoke(http_event("GET", f"/authors/{author['id']}"))
         if answer.get("statusCode") != 200 or response_body(answer).get("name") != "Ursula K. Le Guin":
             return [f"GET /authors/{author['id']} did not read the write back: {answer}"]
+        if not queried_as(aws.app, since):
+            return [f"PostgreSQL shows no statement of the application user {aws.app} in {aws.database}"]
         return []
     except RuntimeError as error:
         init = emulator.init_error
@@ -134,11 +145,8 @@ try:
     # 3. The API through the proxy, TLS verify-full, as the application user, tokens from Cognito.
     librarian, _, _ = aws.cognito.user("librarian", ["librarians"])
     problems = api_problems(api_env, librarian)
-    check("the API cold-starts, serves a public read and takes a write with a Cognito access token",
-          not problems, problems)
-    sessions = db.psql(aws.server, f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{aws.app}' "
-                                   f"AND datname = '{aws.database}'")
-    check("its queries reached PostgreSQL as the application user", sessions not in ("", "0"), sessions)
+    check("the API cold-starts, serves a public read and takes a write with a Cognito access token, its "
+          "sessions in PostgreSQL the application user's", not problems, problems)
 
     # 4. Seeded mistakes: a stack that forgets a setting fails the rehearsal.
     for mode, env in (("migrate", migrate_env), ("api", api_env)):
@@ -152,6 +160,9 @@ try:
     check("seeded mistake: without DB_NAME (not required) the API's public read fails",
           problems and "GET /books" in problems[0], problems)
     print(f"     (that took {time.monotonic() - started:.1f} s)")
+    problems = api_problems({**api_env, "DB_SECRET_ARN": migrate_env["DB_SECRET_ARN"]}, librarian)
+    check("seeded mistake: the API given the migrator's secret works, but not as the application user",
+          problems and "no statement of the application user" in problems[0], problems)
 finally:
     aws.stop()
 
