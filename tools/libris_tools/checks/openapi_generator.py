@@ -7,8 +7,9 @@ For each target this generates into a scratch folder (nothing generated is check
   - a schema of components/schemas with no model of its own in the generated code;
   - for python: the generated package failing to turn a problem+json body into its typed `Problem` (the
     runtime, pydantic and urllib3, is in the tools venv); for java: a `Problem` model without its typed
-    `ConflictCode code`. The Java sources are not compiled: their dependencies (OkHttp 4, Gson, gson-fire,
-    jackson-databind-nullable) come from Maven Central, which this machine and CI cannot reach.
+    `ConflictCode code`. The Java sources are not compiled: the default library needs OkHttp 4 and gson-fire,
+    the `native` one jackson-datatype-jsr310, none of them packaged by Debian, and Maven Central is out of
+    reach here and in CI.
 
   tools/run openapi-generator-check
 """
@@ -23,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import paths, venv
+from .. import installs, paths, venv
 from ..log import Failure, log
 
 # Log lines OpenAPI Generator 7.26.0 prints that lose nothing, each with the reason it is known to be so.
@@ -36,6 +37,7 @@ BENIGN_WARNINGS = {
 # A log line at WARN or ERROR level (`[main] WARN  o.o.codegen…`), or a Java exception and its trace.
 LEVEL = re.compile(r"^\[[^\]]*\]\s+(WARN|ERROR)\b|^Exception\b|^[\w.$]+(Exception|Error)\b|^\s+at [\w.$]+\(")
 
+JAVA = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"  # what Debian's openjdk-17-jre-headless installs
 JAVA_MODELS = Path("src/main/java/org/openapitools/client/model")
 PYTHON_PACKAGE = "openapi_client"
 
@@ -114,9 +116,11 @@ def check_target(spec, schemas, target, work):
 
 
 def ensure_java():
+    """Java runs the generator's jar: Debian's JRE 17 unless a `java` is on PATH already."""
     if not shutil.which("java"):
-        raise Failure("java is not on PATH: OpenAPI Generator needs Java 11 or newer "
-                      "(apt-get install openjdk-17-jre-headless)")
+        installs.ensure_debian_package(JAVA, "openjdk-17-jre-headless")
+    if not shutil.which("java"):
+        raise Failure("java is not on PATH after installing openjdk-17-jre-headless")
 
 
 def main(argv):
