@@ -60,19 +60,18 @@ def media_type(response: Response[Any]) -> str:
 def expect_ok(response: Response[Any], status: int, kind: type[T], what: str) -> T:
     """The typed success body of a call that must answer `status`; anything else fails the step."""
     parsed = response.parsed
-    check(response.status_code == status and isinstance(parsed, kind),
-          f"{what}: expected {status} with a {kind.__name__}, got {response.status_code} {response.content!r}")
+    if response.status_code != status or not isinstance(parsed, kind):
+        raise Failure(f"{what}: expected {status} with a {kind.__name__}, got {response.status_code} "
+                      f"{response.content!r}")
     eq(media_type(response), "application/json", f"{what}: content-type")
-    assert isinstance(parsed, kind)  # for the type checker: `check` above has failed the step otherwise
     return parsed
 
 
 def expect_problem(response: Response[Any], status: int, what: str) -> Problem:
     """The typed problem body (RFC 9457) of a call that must fail with `status`."""
     problem = response.parsed
-    check(response.status_code == status and isinstance(problem, Problem),
-          f"{what}: expected a {status} problem, got {response.status_code} {response.content!r}")
-    assert isinstance(problem, Problem)
+    if response.status_code != status or not isinstance(problem, Problem):
+        raise Failure(f"{what}: expected a {status} problem, got {response.status_code} {response.content!r}")
     eq(media_type(response), "application/problem+json", f"{what}: content-type")
     eq(problem.status, status, f"{what}: problem.status")
     for field, value in (("type", problem.type_), ("title", problem.title), ("detail", problem.detail)):
@@ -90,13 +89,13 @@ class State:
         self.loan: Loan | None = None
 
     def need_book(self) -> Book:
-        check(self.book is not None, "no book (an earlier step failed)")
-        assert self.book is not None
+        if self.book is None:
+            raise Failure("no book (an earlier step failed)")
         return self.book
 
     def need_loan(self) -> Loan:
-        check(self.loan is not None, "no loan (an earlier step failed)")
-        assert self.loan is not None
+        if self.loan is None:
+            raise Failure("no loan (an earlier step failed)")
         return self.loan
 
     def need_borrower(self, index: int) -> Borrower:
