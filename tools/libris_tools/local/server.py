@@ -67,15 +67,15 @@ class LocalServer:
 @contextlib.contextmanager
 def demo_server(binary, work, log_lines=40):
     """A server for a client scenario: a fresh SQLite file with the demo data in the folder `work`, its
-    output in `work/server.log`, whose last `log_lines` lines are printed when the body fails (a client's
-    failure is often explained there), and stopped on the way out."""
+    output in `work/server.log`, whose last `log_lines` lines are printed when the start or the body fails (a
+    client's failure is often explained there), and stopped on the way out, also when it never got ready."""
     work = Path(work)
     env = {**paths.tool_env(), "DATABASE_URL": f"sqlite://{work}/libris.db?mode=rwc", "LIBRIS_DEMO_DATA": "true"}
     server = LocalServer(str(binary), env)
     log(f"starting the server on {server.base} (a fresh SQLite file, demo data)")
-    with open(work / "server.log", "wb") as server_log:
-        server.start(output=server_log, timeout=60)
     try:
+        with open(work / "server.log", "wb") as server_log:
+            server.start(output=server_log, timeout=60)
         yield server
     except BaseException:
         print("\n==> the last lines of the server log", file=sys.stderr)
