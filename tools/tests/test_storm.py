@@ -65,7 +65,7 @@ def test_show_pools_gives_clients_waiting_and_servers_of_the_storm_database():
 
 
 def test_the_budget_leaves_superusers_their_slots_and_the_proxy_its_share():
-    assert "max_connections = 43" in budget.cluster_conf(21432)
+    assert budget.cluster_settings()["max_connections"] == 43
     assert budget.proxy_cap() == 32
     files = {k: f"/tmp/x.{k}" for k in ("pid", "log", "users")}
     session = budget.bouncer_ini(21633, 21432, "session", 32, 10, files)

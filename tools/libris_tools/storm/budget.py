@@ -18,15 +18,15 @@ connection amounts to: a server connection per client for its whole session).
 
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from .. import db, paths, pgbouncer, pgbouncer_build, procs
+from ..local.cluster import PrivateCluster
 from ..log import Failure, log
 from ..net import port_open, wait_for_port
 
-CLUSTER = "storm"
 APP_ROLE = "storm_app"
 DATABASE = "storm"
 BUDGET = 40  # connections the application role may open
@@ -39,7 +39,6 @@ DATASET = (3000, 300, 600, 0, 0)
 
 @dataclass(frozen=True)
 class Ports:
-    postgres: int = 21432
     transaction_pool: int = 21632
     session_pool: int = 21633
     first_instance: int = 22000
@@ -49,80 +48,41 @@ def proxy_cap():
     return int(BUDGET * PROXY_SHARE)
 
 
-def pg_version():
-    versions = sorted((p.name for p in Path("/etc/postgresql").iterdir()), key=lambda v: int(v.split(".")[0])) \
-        if Path("/etc/postgresql").is_dir() else []
-    if not versions or not shutil.which("pg_createcluster"):
-        raise Failure("the storm needs PostgreSQL's server packages (pg_createcluster, /etc/postgresql)")
-    return versions[-1]
-
-
-def cluster_conf(port):
-    return f"""# Written by tools/libris_tools/storm/budget.py: the storm's capped database. Rewritten on every run.
-port = {port}
-listen_addresses = '127.0.0.1'
-max_connections = {BUDGET + RESERVED}
-superuser_reserved_connections = {RESERVED}
-shared_buffers = 64MB
-# Scratch data: durability buys nothing here and costs the shared disk.
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-log_min_messages = warning
-"""
-
-
-HBA = """# Written by tools/libris_tools/storm/budget.py: loopback only, trusted (a scratch cluster).
-local all all peer
-host all all 127.0.0.1/32 trust
-"""
+def cluster_settings():
+    return {"max_connections": BUDGET + RESERVED, "superuser_reserved_connections": RESERVED,
+            "shared_buffers": "64MB", "log_min_messages": "warning"}
 
 
 class Cluster:
-    """A PostgreSQL cluster of its own (created once, reused), started for the storm and stopped after."""
+    """The capped PostgreSQL: a private cluster (local/cluster.py) in a temporary directory, gone afterwards."""
 
-    def __init__(self, port):
-        self.version, self.port = pg_version(), port
-        self.etc = Path("/etc/postgresql") / self.version / CLUSTER
-        self.started = False
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="libris-storm-")
+        self.server = PrivateCluster(self.directory, cluster_settings())
+        self.port = self.server.port
 
     def admin_url(self, database="postgres"):
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+        return self.server.url(database)
 
     def app_url(self):
         return f"postgres://{APP_ROLE}@127.0.0.1:{self.port}/{DATABASE}"
 
     def start(self):
-        if not self.etc.exists():
-            log(f"creating the PostgreSQL {self.version} cluster '{CLUSTER}' on port {self.port}")
-            procs.run(["pg_createcluster", self.version, CLUSTER, "-p", str(self.port), "--start-conf", "manual"],
-                      capture=True)
-        (self.etc / "conf.d").mkdir(exist_ok=True)
-        (self.etc / "conf.d" / "storm.conf").write_text(cluster_conf(self.port))
-        (self.etc / "pg_hba.conf").write_text(HBA)
-        if port_open(self.port):
-            raise Failure(f"127.0.0.1:{self.port} is taken; the storm's cluster cannot start there")
-        log(f"starting the cluster {self.version}/{CLUSTER} (max_connections {BUDGET + RESERVED})")
-        procs.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, CLUSTER, "start"])
-        self.started = True
-        wait_for_port(self.port, "the storm's PostgreSQL")
+        log(f"starting a private PostgreSQL cluster on port {self.port} (max_connections {BUDGET + RESERVED})")
+        self.server.start()
 
     def prepare_database(self, dataset, sizes):
         """A fresh database owned by the application role, filled by the project's dataset generator."""
         admin = self.admin_url()
-        db.psql(admin, f"""DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN;
-                EXCEPTION WHEN duplicate_object THEN NULL; END $$""")
-        db.psql(admin, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)',
-                f'CREATE DATABASE "{DATABASE}" OWNER {APP_ROLE}')
+        db.psql(admin, f"CREATE ROLE {APP_ROLE} LOGIN", f'CREATE DATABASE "{DATABASE}" OWNER {APP_ROLE}')
         log(f"filling the database: libris-dataset {' '.join(map(str, sizes))}")
         procs.run([dataset, *map(str, sizes)], env={**paths.tool_env(), "DATABASE_URL": self.app_url()})
 
     def stop(self):
-        if self.started:
-            log(f"stopping the cluster {self.version}/{CLUSTER}")
-            procs.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, CLUSTER, "stop", "-m", "fast"],
-                      check=False)
-            self.started = False
+        try:
+            self.server.stop()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def bouncer_ini(port, target_port, mode, cap, wait_timeout, files):

@@ -3,7 +3,7 @@
 Sets up what the scenarios run against (the release bootstrap, the dataset generator, PgBouncer, the capped
 cluster with a fresh database, a transaction-mode and a session-mode pool), runs the scenarios in the tools
 venv (storm/run.py) in a process group of their own, and takes everything down again, whatever happened:
-the group is killed (every bootstrap with it), the pools stopped, the cluster stopped.
+the group is killed (every bootstrap with it), the pools stopped, the cluster stopped and removed.
 
 --short: 60 users for 20 s through the proxy, the form `scripts/test` runs; fails on any 500 (or no answer),
 any acknowledged write missing from the database, or more server connections than the cap.
@@ -45,9 +45,9 @@ def main(argv):
     pgbouncer_build.ensure()
     python = venv.python()
     ports = budget.Ports()
-    cluster = budget.Cluster(ports.postgres)
-    pools = [budget.Bouncer(ports.transaction_pool, ports.postgres, "transaction", budget.BORROW_TIMEOUT),
-             budget.Bouncer(ports.session_pool, ports.postgres, "session", budget.BORROW_TIMEOUT)]
+    cluster = budget.Cluster()
+    pools = [budget.Bouncer(ports.transaction_pool, cluster.port, "transaction", budget.BORROW_TIMEOUT),
+             budget.Bouncer(ports.session_pool, cluster.port, "session", budget.BORROW_TIMEOUT)]
     logs = paths.artifacts() / "storm"
     logs.mkdir(parents=True, exist_ok=True)
     report = None if args.short and not args.report else (args.report or str(paths.ROOT / "benchmarks" / "storm"))
@@ -58,7 +58,7 @@ def main(argv):
         for pool in pools:
             pool.start()
         settings = {"bootstrap": str(bootstrap), "short": args.short, "scenarios": args.scenarios.split(","),
-                    "ports": dataclasses.asdict(ports),
+                    "ports": {**dataclasses.asdict(ports), "postgres": cluster.port},
                     "logs": str(logs), "report": report, "moto_server": str(venv.bin_path("moto_server")),
                     "fixtures": str(paths.ROOT / "lambda/tests/events/fixtures")}
         settings_path = logs / "settings.json"
