@@ -103,6 +103,9 @@ def suite_steps(steps):
     steps.run("TypeScript client scenario and Swagger UI in Chromium (also under /prod)",
               lambda: tool("clients-check"))
     steps.run("progenitor-generated Rust client's scenario", lambda: tool("rust-client-check"))
+    steps.run("openapi-python-client's Python client: mypy --strict, then its scenario",
+              lambda: tool("python-client-check"))
+    steps.run("OpenAPI Generator's python and java clients keep every schema", lambda: tool("openapi-generator-check"))
     steps.run("benchmarks still start (smoke)",
               lambda: procs.run([sys.executable, "-m", "libris_tools", "bench", "--smoke"], capture=True))
     steps.run("dependencies: cargo deny licenses, bans, sources",
