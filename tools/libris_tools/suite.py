@@ -100,6 +100,8 @@ def suite_steps(steps):
               lambda: tool("lambda-e2e", str(built["path"])))
     steps.run("the stack's configuration rehearsed: rendered environments, AWS stood in (moto, PgBouncer, TLS)",
               lambda: tool("rehearsal", str(built["path"])))
+    steps.run("the storm, short form: 60 instances for 20 s through PgBouncer on a capped database",
+              lambda: tool("storm", "--short", "--bootstrap", str(built["path"])))
     steps.run("TypeScript client scenario and Swagger UI in Chromium (also under /prod)",
               lambda: tool("clients-check"))
     steps.run("progenitor-generated Rust client's scenario", lambda: tool("rust-client-check"))
