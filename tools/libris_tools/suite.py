@@ -85,6 +85,8 @@ def suite_steps(steps):
         steps.run("sea-orm-cli install joined", sea_orm_cli.join)
         steps.run("sea-orm-cli migrate from the repository root", lambda: tool("migrate-cli-check"))
         steps.run("migrations lint for a rolling deploy (squawk)", lambda: procs.run([paths.ROOT / "scripts" / "squawk-check"]))
+        steps.run("rolling deploy: the previous release's API tests against the new schema",
+                  lambda: tool("previous-release-check"))
         steps.run("through PgBouncer: API (also as the application role), rules, migrations; no session pinning",
                   through_pgbouncer)
         steps.run("crash safety: SIGKILL mid-load, restart, nothing acknowledged lost", lambda: tool("crash-check"))
