@@ -21,10 +21,13 @@ use crate::iam::{Clock, TokenError, TokenSource, TokenTarget};
 use crate::relay::{self, NoDelayRelay};
 use crate::tls::{self, ExtraCa};
 
+mod backoff;
 mod iam_login;
 mod refusal;
 mod secret;
 
+use backoff::Backoff;
+pub use backoff::{Admission, Attempt, FIRST_BACKOFF, MAX_BACKOFF, jitter};
 use iam_login::IamLogin;
 pub use iam_login::RENEW_AFTER;
 use refusal::Logins;
@@ -81,6 +84,8 @@ pub struct Pool {
     relay: Option<Arc<NoDelayRelay>>,
     /// The logins the pool has completed, for [`Pool::refused_login`].
     logins: Arc<Logins>,
+    /// Recent refusals, for [`Pool::admit`].
+    backoff: Arc<Backoff>,
 }
 
 impl Pool {
@@ -120,6 +125,40 @@ impl Pool {
             return None;
         }
         refusal::watch(self.db.get_postgres_connection_pool(), &self.logins)
+    }
+
+    /// For a request about to start: `None` when it needs no new login to reach the database (the pool
+    /// holds a connection, or is not PostgreSQL); otherwise whether it may try one now (see [`backoff`]).
+    #[must_use]
+    pub fn admit(&self) -> Option<Admission> {
+        if self.db.get_database_backend() != DbBackend::Postgres
+            || self.db.get_postgres_connection_pool().size() > 0
+        {
+            return None;
+        }
+        Some(self.backoff.admit(std::time::Instant::now()))
+    }
+
+    /// How many logins the pool has completed: a request that saw this number grow logged in.
+    #[must_use]
+    pub fn logins_completed(&self) -> u64 {
+        self.logins.count()
+    }
+
+    /// A connection over a pool that is closed from the start: requests served over it while the instance
+    /// backs off answer 503 at their first query, without a login, and those that need no database
+    /// (liveness) still answer. `None` for a database that is not PostgreSQL (never backs off).
+    #[must_use]
+    pub fn closed_twin(&self) -> Option<DatabaseConnection> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return None;
+        }
+        let pool = self.db.get_postgres_connection_pool();
+        let twin =
+            PgPoolOptions::new().max_connections(1).connect_lazy_with((*pool.connect_options()).clone());
+        // Marks the pool closed at once (the returned future only waits for connections, of which it has none).
+        drop(twin.close());
+        Some(wrap(twin))
     }
 
     /// Call before each invocation's database work: in IAM mode, renews the token new connections log in
@@ -183,6 +222,7 @@ async fn connect_at(
                 iam: None,
                 relay,
                 logins,
+                backoff: Arc::default(),
             })
         }
         DbAuth::Iam { user, region } => {
@@ -196,7 +236,7 @@ async fn connect_at(
             let pool = pg_pool(settings, relay.clone(), &logins)
                 .connect_lazy_with(options.clone().password(token.expose_secret()));
             let iam = IamLogin::new(pool.clone(), options, tokens, issued);
-            Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)), relay, logins })
+            Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)), relay, logins, backoff: Arc::default() })
         }
     }
 }
@@ -210,7 +250,7 @@ async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSet
         let (relay, options) = relay_if_wanted(options.disable_statement_logging(), pool.connect_timeout)?;
         let logins = Arc::new(Logins::default());
         let db = wrap(pg_pool(pool, relay.clone(), &logins).connect_lazy_with(options));
-        return Ok(Pool { db, iam: None, relay, logins });
+        return Ok(Pool { db, iam: None, relay, logins, backoff: Arc::default() });
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -223,7 +263,13 @@ async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSet
         .connect_lazy(true)
         .test_before_acquire_if_idle_for(IDLE_PING_AFTER)
         .sqlx_logging(false);
-    Ok(Pool { db: Database::connect(options).await?, iam: None, relay: None, logins: Arc::default() })
+    Ok(Pool {
+        db: Database::connect(options).await?,
+        iam: None,
+        relay: None,
+        logins: Arc::default(),
+        backoff: Arc::default(),
+    })
 }
 
 fn relay_if_wanted(

@@ -23,7 +23,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::adapter;
 use crate::config::{DbSource, LambdaConfig};
-use crate::database::{self, Aws, DbSetupError, Pool};
+use crate::database::{self, Admission, Aws, DbSetupError, Pool};
 use crate::metrics::{self, Record, Statements, Unit};
 
 /// Why the API function cannot start. Each kind is its own `/init/error` type, so a broken token setup is
@@ -55,6 +55,9 @@ impl InitError {
 struct Current {
     pool: Pool,
     app: BoxEndpoint<'static, poem::Response>,
+    /// The same app over a closed pool, for requests served while the instance backs off after a refused
+    /// login (see [`respond_unless_refused`]); `None` when the database is not PostgreSQL.
+    backing_off: Option<BoxEndpoint<'static, poem::Response>>,
 }
 
 /// The API function: serves events, owns the pool and replaces it after a credential rotation.
@@ -160,21 +163,40 @@ impl ApiFunction {
     }
 }
 
-/// Serves `event`, but answers 503 at once when the login it waits for is refused for lack of
-/// connections (see [`Pool::refused_login`]); the request is then dropped before it reached the database.
+/// Serves `event`, answering 503 at once, before it reaches the database, when the login it needs is
+/// refused or must not be tried now:
+/// - while the instance backs off after a refusal (see [`database::Admission`]), over the closed pool: a
+///   request that needs the database gets its 503 without a login, one that needs none still answers;
+/// - when the login it tries is refused for lack of connections (see [`Pool::refused_login`]), as soon as
+///   that is known; the refusal (or a login that failed or timed out) then opens the back-off window.
 async fn respond_unless_refused(
     current: &Current,
     event: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    let attempt = match (current.pool.admit(), &current.backing_off) {
+        (None, _) | (_, None) => return adapter::handle(&current.app, event).await,
+        (Some(Admission::BackOff), Some(closed)) => return adapter::handle(closed, event).await,
+        (Some(Admission::Attempt(attempt)), Some(_)) => attempt,
+    };
+    let logins = current.pool.logins_completed();
     let Some(refused) = current.pool.refused_login() else {
         return adapter::handle(&current.app, event).await;
     };
     tokio::select! {
         biased;
-        response = adapter::handle(&current.app, event) => response,
+        response = adapter::handle(&current.app, event) => {
+            if current.pool.logins_completed() > logins {
+                attempt.logged_in();
+            } else if response.as_ref().is_ok_and(|r| r.status() == 503) {
+                tracing::warn!("no connection to the database could be opened; backing off");
+                attempt.refused(Instant::now(), database::jitter());
+            }
+            response
+        }
         () = refused => {
             tracing::warn!("the database refused a new connection (no connection to spare); answering 503");
             Record::for_function().metric("LoginsRefused", Unit::Count, 1.0).emit();
+            attempt.refused(Instant::now(), database::jitter());
             adapter::respond(ApiError::unavailable_because(REFUSED).into_response()).await
         }
     }
@@ -199,8 +221,11 @@ async fn build(
     let mut db = pool.db().clone();
     let statements = statements.clone();
     db.set_metric_callback(move |info| statements.record(info.elapsed, info.failed));
+    let backing_off = pool
+        .closed_twin()
+        .map(|closed| app(AppState::from_settings(closed, auth.clone(), &config.app)).boxed());
     let state = AppState::from_settings(db, auth.clone(), &config.app);
-    Ok(Current { pool, app: app(state).boxed() })
+    Ok(Current { pool, app: app(state).boxed(), backing_off })
 }
 
 /// A second copy of an event, for the one retry (lambda_http's request and body are not `Clone`).
