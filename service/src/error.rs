@@ -137,6 +137,17 @@ pub(crate) fn classify(error: &DbErr) -> DbFailure {
     }
 }
 
+/// Whether a `NOWAIT` lock found its row locked by another transaction (PostgreSQL's
+/// `lock_not_available`): the holder is busy, and the caller is told so instead of waiting.
+pub(crate) fn lock_not_available(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error)) | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))) =
+        error
+    else {
+        return false;
+    };
+    matches!(&**sqlx_error, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"))
+}
+
 impl From<DbErr> for ServiceError {
     fn from(error: DbErr) -> Self {
         match classify(&error) {

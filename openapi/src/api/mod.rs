@@ -7,12 +7,15 @@ use service::domain::SearchTerm;
 use service::page::PageRequest;
 
 use crate::problem::ApiError;
+use db::Db;
+pub(crate) use db::OperationTxn;
 
 pub mod access;
 mod authors;
 mod books;
 mod borrowers;
 pub mod conditional;
+mod db;
 mod direct_json;
 mod health;
 mod loans;
