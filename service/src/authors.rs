@@ -149,7 +149,7 @@ pub(crate) async fn ensure_exist<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Res
         .all(db)
         .await?;
     match ids.iter().find(|id| !found.contains(id)) {
-        Some(missing) => Err(ServiceError::invalid("author_ids", format!("author {missing} does not exist"))),
+        Some(missing) => Err(ServiceError::NotFound { entity: "author", id: *missing }),
         None => Ok(()),
     }
 }
