@@ -81,8 +81,9 @@ async fn books_are_listed_with_filters_and_cursor(api: Api) {
     let available: Vec<_> =
         available.ok(200)["items"].as_array().unwrap().iter().map(|b| b["id"].as_i64().unwrap()).collect();
     assert_eq!(available, [ids[1], ids[2], ids[3], ids[4], gods]);
+    // A range that ends before it starts is a filter no book passes, not an invalid request.
     let dated = api.get("/books?published_from=2000-01-01&published_to=1990-01-01").await;
-    dated.invalid("published_from");
+    assert_eq!(dated.ok(200)["items"], json!([]));
 }
 
 async fn authors_are_managed_and_list_their_books(api: Api) {
