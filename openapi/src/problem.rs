@@ -27,7 +27,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// The library rule a 409 answer names. Stable: clients branch on these.
+/// For conflicts (409): the library rule that was violated. Stable: clients branch on these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum ConflictCode {
@@ -77,7 +77,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong with this request.
     pub detail: String,
-    /// For conflicts: the library rule that was violated, stable for clients to act on.
+    // No doc comment on purpose: poem-openapi would wrap the `$ref` as `allOf: [{$ref}, {description}]`,
+    // and openapi-python-client refuses an `allOf` of a non-object, dropping `Problem` and with it every
+    // typed error response. The enum's own description says what the field means.
     #[oai(skip_serializing_if_is_none)]
     pub code: Option<ConflictCode>,
     /// For validation failures: every invalid field.

@@ -22,7 +22,12 @@ COMMANDS = {
     "schemathesis-check": ("checks.schemathesis", "main", "property-based API testing against the local server"),
     "clients-check": ("checks.clients", "main", "the generated TypeScript client and Swagger UI in Chromium"),
     "rust-client-check": ("checks.rust_client", "main", "the progenitor-generated Rust client's scenario"),
+    "python-client-check": ("checks.python_client", "main", "the openapi-python-client client's scenario"),
+    "openapi-generator-check": ("checks.openapi_generator", "main",
+                                "OpenAPI Generator's python and java clients: no warning that loses a schema"),
     "lambda-e2e": ("checks.lambda_e2e", "main", "the release bootstrap under the Runtime API emulator [BOOTSTRAP]"),
+    "previous-release-check": ("checks.previous_release", "main", "the previous release's API tests against the new schema"),
+    "rehearsal": ("checks.rehearsal", "main", "the bootstrap with the stack's rendered environment, AWS stood in [BOOTSTRAP]"),
 }
 
 

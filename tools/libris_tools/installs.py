@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import db, paths, urls
+from . import db, paths, procs, urls
 from .log import Failure, log
 
 SEA_ORM_CLI = "2.0.4"
@@ -77,3 +77,16 @@ def ensure_rotation_auth():
     log(f"adding a password rule for the rotation test roles to {hba}")
     hba.write_text("\n".join([ROTATION_HBA, *lines]) + "\n")
     db.psql(server, "SELECT pg_reload_conf()")
+
+
+def ensure_debian_package(path, package):
+    """Installs Debian's `package` (after `apt-get update`) unless the file `path` it provides exists; fails
+    when the file is still missing afterwards."""
+    if Path(path).exists():
+        return
+    log(f"installing Debian's {package} (once per machine)")
+    sudo = [] if os.getuid() == 0 else ["sudo"]
+    procs.run([*sudo, "apt-get", "update"])
+    procs.run([*sudo, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", package])
+    if not Path(path).exists():
+        raise Failure(f"{path} is missing after installing {package}")

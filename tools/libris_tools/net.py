@@ -21,13 +21,13 @@ def port_open(port, host="127.0.0.1"):
         return False
 
 
-def wait_for_port(port, name, timeout=30.0, alive=None):
-    """Waits until something listens on `port`; fails early when `alive()` says the process died."""
+def wait_for_port(port, name, timeout=30.0, alive=None, host="127.0.0.1"):
+    """Waits until something listens on `host`:`port`; fails early when `alive()` says the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if port_open(port):
+        if port_open(port, host):
             return
         if alive is not None and not alive():
-            raise Failure(f"{name} exited before it listened on 127.0.0.1:{port}")
+            raise Failure(f"{name} exited before it listened on {host}:{port}")
         time.sleep(0.2)
-    raise Failure(f"{name} is not listening on 127.0.0.1:{port}")
+    raise Failure(f"{name} is not listening on {host}:{port}")

@@ -28,6 +28,10 @@ PROXY_ROLE = "libris_proxy"
 # The pinning check's self-test runs its pinning SQL as this role, so that it never lands among the statements
 # a concurrent suite's check reads for PROXY_ROLE.
 SELFTEST_ROLE = "libris_pincheck"
+# The application role the API tests log in as with TEST_AS_APP_ROLE=true (APP_ROLE in
+# migration/src/testkit.rs). The test kit creates it, through the proxy as PROXY_ROLE (hence CREATEROLE);
+# PgBouncer must list it, or it refuses the login before PostgreSQL is asked.
+TEST_APP_ROLE = "libris_test_app"
 
 
 def port():
@@ -55,7 +59,13 @@ def run_user():
     return pwd.getpwuid(os.getuid()).pw_name
 
 
-def render_config(p, f, as_root):
+TRUST_AUTH = """;; The server trusts loopback; PgBouncer trusts its clients too, but only the users in auth_file.
+auth_type = trust"""
+
+
+def render_config(p, f, as_root, listen_addr="127.0.0.1", auth=TRUST_AUTH, tls=""):
+    """The configuration file: listening on `listen_addr`:`p`, clients authenticated as `auth` says and,
+    when `tls` holds PgBouncer's client_tls_* lines, over TLS."""
     user_line = f"user = {run_user()}" if as_root else ""
     return f""";; Written by tools/libris_tools/pgbouncer.py: a local stand-in for AWS RDS Proxy. Do not edit; rerun scripts/pgbouncer-up.
 [databases]
@@ -63,7 +73,7 @@ def render_config(p, f, as_root):
 * = host=127.0.0.1 port={PG_PORT}
 
 [pgbouncer]
-listen_addr = 127.0.0.1
+listen_addr = {listen_addr}
 listen_port = {p}
 ;; TCP only: no Unix socket.
 unix_socket_dir =
@@ -73,9 +83,8 @@ logfile = {f["log"]}
 log_connections = 0
 log_disconnections = 0
 
-;; The server trusts loopback; PgBouncer trusts its clients too, but only the users in auth_file.
-auth_type = trust
-auth_file = {f["users"]}
+{auth}
+auth_file = {f["users"]}{tls}
 admin_users = postgres
 stats_users = postgres
 
@@ -112,26 +121,31 @@ server_check_query = select 1 /* pgbouncer server_check_query */
 
 
 def render_users():
-    return "".join(f'"{role}" ""\n' for role in (PROXY_ROLE, SELFTEST_ROLE, "postgres"))
+    return "".join(f'"{role}" ""\n' for role in (PROXY_ROLE, SELFTEST_ROLE, TEST_APP_ROLE, "postgres"))
 
 
-def role_sql(role):
+def role_sql(role, rights="LOGIN CREATEDB"):
     return f"""
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
-    CREATE ROLE {role} LOGIN CREATEDB;
+    CREATE ROLE {role} {rights};
   END IF;
 END
 $$;
-ALTER ROLE {role} LOGIN CREATEDB;
+ALTER ROLE {role} {rights};
 -- Every statement this role runs lands in the server log, where the pinning check reads it.
 ALTER ROLE {role} SET log_statement = 'all';
 """
 
 
 PROXY_ROLE_SQL = ("SELECT pg_advisory_xact_lock(hashtext('libris pgbouncer-up role')); -- serialise concurrent callers\n"
-                  + role_sql(PROXY_ROLE) + role_sql(SELFTEST_ROLE))
+                  + role_sql(PROXY_ROLE, "LOGIN CREATEDB CREATEROLE") + role_sql(SELFTEST_ROLE)
+                  # A test database is dropped WITH (FORCE), ending the sessions PgBouncer still holds in it,
+                  # also those of TEST_APP_ROLE; PostgreSQL lets a role end another role's sessions only as
+                  # a member of pg_signal_backend. Without it the drop fails, the databases and PgBouncer's
+                  # server connections to them pile up, and PostgreSQL runs out of connections.
+                  + f"GRANT pg_signal_backend TO {PROXY_ROLE};\n")
 
 
 def ensure_proxy_role():

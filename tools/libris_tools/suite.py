@@ -48,11 +48,14 @@ class Steps:
 
 def through_pgbouncer():
     """API, rules and migrations through PgBouncer (transaction mode, 2 server connections, prepared
-    statements), then PostgreSQL's log must show no session-pinning statement from the proxy's role."""
+    statements), the API tests again logged in as the application role (as the API function logs in to
+    RDS Proxy), then PostgreSQL's log must show no session-pinning statement from the proxy's role."""
     url = pgbouncer.up(quiet=True)
     marker = procs.output([sys.executable, "-m", "libris_tools", "pinning-check", "mark"])
     env = {**paths.tool_env(), "TEST_POSTGRES_URL": url}
     procs.cargo("test", "--workspace", "--test", "api", "--test", "service", "postgres", env=env)
+    log(f"the API tests through PgBouncer as the application role {pgbouncer.TEST_APP_ROLE}")
+    procs.cargo("test", "--workspace", "--test", "api", "postgres", env={**env, "TEST_AS_APP_ROLE": "true"})
     tool("migrate-cli-check", env=env)
     log("no session-pinning statement reached PostgreSQL through the proxy")
     tool("pinning-check", "verify", marker)
@@ -82,7 +85,8 @@ def suite_steps(steps):
         steps.run("sea-orm-cli install joined", sea_orm_cli.join)
         steps.run("sea-orm-cli migrate from the repository root", lambda: tool("migrate-cli-check"))
         steps.run("migrations lint for a rolling deploy (squawk)", lambda: procs.run([paths.ROOT / "scripts" / "squawk-check"]))
-        steps.run("through PgBouncer: API, rules, migrations; no session pinning", through_pgbouncer)
+        steps.run("through PgBouncer: API (also as the application role), rules, migrations; no session pinning",
+                  through_pgbouncer)
         steps.run("crash safety: SIGKILL mid-load, restart, nothing acknowledged lost", lambda: tool("crash-check"))
         steps.run("property-based API testing with schemathesis (PostgreSQL)", lambda: tool("schemathesis-check"))
         built = {}
@@ -92,9 +96,14 @@ def suite_steps(steps):
         bootstrap.cancel()
     steps.run("Lambda: the release bootstrap under the Runtime API emulator",
               lambda: tool("lambda-e2e", str(built["path"])))
+    steps.run("the stack's configuration rehearsed: rendered environments, AWS stood in (moto, PgBouncer, TLS)",
+              lambda: tool("rehearsal", str(built["path"])))
     steps.run("TypeScript client scenario and Swagger UI in Chromium (also under /prod)",
               lambda: tool("clients-check"))
     steps.run("progenitor-generated Rust client's scenario", lambda: tool("rust-client-check"))
+    steps.run("openapi-python-client's Python client: mypy --strict, then its scenario",
+              lambda: tool("python-client-check"))
+    steps.run("OpenAPI Generator's python and java clients keep every schema", lambda: tool("openapi-generator-check"))
     steps.run("benchmarks still start (smoke)",
               lambda: procs.run([sys.executable, "-m", "libris_tools", "bench", "--smoke"], capture=True))
     steps.run("dependencies: cargo deny licenses, bans, sources",

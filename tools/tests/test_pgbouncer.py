@@ -1,6 +1,6 @@
 import pytest
 
-from libris_tools import pgbouncer, pgbouncer_build
+from libris_tools import paths, pgbouncer, pgbouncer_build
 from libris_tools.log import Failure
 
 
@@ -49,3 +49,11 @@ def test_the_self_test_role_may_connect_too_so_its_sql_stays_apart_from_the_prox
     assert f'"{pgbouncer.PROXY_ROLE}" ""' in users and f'"{pgbouncer.SELFTEST_ROLE}" ""' in users
     assert pgbouncer.SELFTEST_ROLE != pgbouncer.PROXY_ROLE
     assert pgbouncer.SELFTEST_ROLE in pgbouncer.PROXY_ROLE_SQL
+
+
+def test_the_api_tests_application_role_gets_through_and_the_proxy_role_may_set_it_up():
+    assert f'"{pgbouncer.TEST_APP_ROLE}" ""' in pgbouncer.render_users()
+    assert f"ALTER ROLE {pgbouncer.PROXY_ROLE} LOGIN CREATEDB CREATEROLE;" in pgbouncer.PROXY_ROLE_SQL
+    assert f"GRANT pg_signal_backend TO {pgbouncer.PROXY_ROLE};" in pgbouncer.PROXY_ROLE_SQL, "it drops their databases"
+    testkit = (paths.ROOT / "migration" / "src" / "testkit.rs").read_text()
+    assert f'pub const APP_ROLE: &str = "{pgbouncer.TEST_APP_ROLE}";' in testkit, "the test kit's role"

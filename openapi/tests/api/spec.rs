@@ -70,3 +70,66 @@ fn nullable_fields_are_marked_and_pages_share_one_shape() {
     }
     assert!(schemas["LoanStatus"]["enum"].is_array(), "enums are named schemas");
 }
+
+/// The `allOf` members under `value` (at JSON pointer `at`) that are not objects: openapi-python-client
+/// refuses such an `allOf` ("Cannot take allOf a non-object") and drops the whole schema that holds it.
+/// poem-openapi writes one for a documented field whose type is an enum: `[{$ref}, {description}]`.
+fn non_object_all_of_members(spec: &Value, value: &Value, at: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = format!("{at}/{key}");
+                if key == "allOf" {
+                    for (index, member) in child.as_array().into_iter().flatten().enumerate() {
+                        let resolved = match member["$ref"].as_str() {
+                            Some(reference) => {
+                                let name = reference.trim_start_matches("#/components/schemas/");
+                                &spec["components"]["schemas"][name]
+                            }
+                            None => member,
+                        };
+                        if resolved["type"] != "object" {
+                            found.push(format!("{here}/{index}"));
+                        }
+                    }
+                }
+                found.extend(non_object_all_of_members(spec, child, &here));
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                found.extend(non_object_all_of_members(spec, item, &format!("{at}/{index}")));
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
+#[test]
+fn every_all_of_combines_objects_only_so_python_generators_keep_every_schema() {
+    let spec = spec();
+    assert_eq!(non_object_all_of_members(&spec, &spec, ""), Vec::<String>::new());
+}
+
+#[test]
+fn the_all_of_rule_catches_a_documented_enum_field() {
+    let seeded = serde_json::json!({
+        "components": {"schemas": {
+            "Code": {"type": "string", "enum": ["a"]},
+            "Base": {"type": "object"},
+            "Problem": {"type": "object", "properties": {
+                "code": {"allOf": [{"$ref": "#/components/schemas/Code"}, {"description": "why"}]},
+                "base": {"allOf": [{"$ref": "#/components/schemas/Base"}], "nullable": true}
+            }}
+        }}
+    });
+    assert_eq!(
+        non_object_all_of_members(&seeded, &seeded, ""),
+        [
+            "/components/schemas/Problem/properties/code/allOf/0",
+            "/components/schemas/Problem/properties/code/allOf/1"
+        ]
+    );
+}

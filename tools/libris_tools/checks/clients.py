@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import builds, paths, procs
+from .. import builds, installs, paths, procs
 from ..local.server import LocalServer
 from ..log import Failure, log
 from ..net import free_port, wait_for_port
@@ -73,13 +73,7 @@ def ensure_node_and_chromium():
     major = int(procs.output(["node", "-p", 'process.versions.node.split(".")[0]']))
     if major < 20:
         raise Failure(f"Node {major} is too old: 20 or newer is needed")
-    if not Path("/usr/bin/chromium").exists():
-        log("installing Debian's chromium (once per machine)")
-        sudo = [] if os.getuid() == 0 else ["sudo"]
-        procs.run([*sudo, "apt-get", "update"])
-        procs.run([*sudo, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "chromium"])
-    if not Path("/usr/bin/chromium").exists():
-        raise Failure("/usr/bin/chromium is missing after the install")
+    installs.ensure_debian_package("/usr/bin/chromium", "chromium")
 
 
 class Tally:

@@ -11,7 +11,7 @@ import os
 import sys
 
 from libris_tools.local.cognito import LocalCognito, moto_server  # noqa: E402
-from libris_tools.local.lambda_emulator import Emulator  # noqa: E402
+from libris_tools.local.lambda_emulator import Emulator, response_body as body_of  # noqa: E402
 
 bootstrap, database_url, fixtures = sys.argv[1:4]
 failures = []
@@ -31,13 +31,6 @@ def check(name, condition, detail=""):
     else:
         failures.append(name)
         print(f"FAIL {name} {detail}")
-
-
-def body_of(answer):
-    body = answer.get("body") or ""
-    if answer.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode()
-    return json.loads(body) if body else None
 
 
 def header(answer, name):

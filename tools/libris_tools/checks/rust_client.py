@@ -14,10 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from .. import builds, paths
-from ..local.server import LocalServer
+from ..local.server import demo_server
 from ..log import Failure, log
 
 
@@ -41,26 +40,13 @@ def main(argv):
     if not scenario.exists():
         raise Failure(f"no scenario binary at {scenario}")
     binary = builds.server()
-    with tempfile.TemporaryDirectory(prefix="libris-rust-client.") as work:
-        work = Path(work)
-        server_env = {**paths.tool_env(), "DATABASE_URL": f"sqlite://{work}/libris.db?mode=rwc",
-                      "LIBRIS_DEMO_DATA": "true"}
-        server = LocalServer(str(binary), server_env)
-        log(f"starting the server on {server.base} (a fresh SQLite file, demo data)")
-        with open(work / "server.log", "wb") as server_log:
-            server.start(output=server_log, timeout=60)
-        try:
-            log(f"running the Rust client scenario against {server.base}")
-            # The scenario bounds itself at 120 s; `timeout` is the backstop.
-            status = subprocess.run(["timeout", "180", str(scenario)],
-                                    env={**paths.tool_env(), "LIBRIS_URL": server.base, "LIBRIS_TOKEN": server.token}
-                                    ).returncode
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory(prefix="libris-rust-client.") as work, demo_server(binary, work) as server:
+        log(f"running the Rust client scenario against {server.base}")
+        # The scenario bounds itself at 120 s; `timeout` is the backstop.
+        status = subprocess.run(["timeout", "180", str(scenario)],
+                                env={**paths.tool_env(), "LIBRIS_URL": server.base, "LIBRIS_TOKEN": server.token}
+                                ).returncode
+        print(f"took {time.monotonic() - started:.0f}s", file=sys.stderr)
         if status != 0:
-            print("\n==> the last lines of the server log", file=sys.stderr)
-            print("\n".join((work / "server.log").read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
-    print(f"took {time.monotonic() - started:.0f}s", file=sys.stderr)
-    if status != 0:
-        raise Failure(f"the Rust client scenario failed (exit {status})")
+            raise Failure(f"the Rust client scenario failed (exit {status})")
     return 0

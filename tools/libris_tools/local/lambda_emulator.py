@@ -7,6 +7,7 @@ AWS_LAMBDA_RUNTIME_API and the usual variables), hands it events and collects it
 Used as a library by scripts/lambda-e2e (scenario checks) and scripts/bench (cold-start timing).
 """
 
+import base64
 import json
 import os
 import queue
@@ -125,6 +126,14 @@ class Emulator:
         output = self.process.communicate(timeout=10)[0].decode(errors="replace") if self.process else ""
         self.server.shutdown()
         return output
+
+
+def response_body(answer):
+    """The JSON body of an API Gateway proxy answer (base64-decoded when the function encoded it), or None."""
+    body = answer.get("body") or ""
+    if answer.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    return json.loads(body) if body else None
 
 
 def rss_kib(pid):

@@ -5,12 +5,17 @@ LIBRIS_AUTH=dev, waiting for /health. Dev tokens die with the process (the key l
 check that restarts the server asks for a new one.
 """
 
+import contextlib
 import json
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+from libris_tools import paths
+from libris_tools.log import log
 from libris_tools.net import free_port
 
 
@@ -57,3 +62,24 @@ class LocalServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def demo_server(binary, work, log_lines=40):
+    """A server for a client scenario: a fresh SQLite file with the demo data in the folder `work`, its
+    output in `work/server.log`, whose last `log_lines` lines are printed when the start or the body fails (a
+    client's failure is often explained there), and stopped on the way out, also when it never got ready."""
+    work = Path(work)
+    env = {**paths.tool_env(), "DATABASE_URL": f"sqlite://{work}/libris.db?mode=rwc", "LIBRIS_DEMO_DATA": "true"}
+    server = LocalServer(str(binary), env)
+    log(f"starting the server on {server.base} (a fresh SQLite file, demo data)")
+    try:
+        with open(work / "server.log", "wb") as server_log:
+            server.start(output=server_log, timeout=60)
+        yield server
+    except BaseException:
+        print("\n==> the last lines of the server log", file=sys.stderr)
+        print("\n".join((work / "server.log").read_text(errors="replace").splitlines()[-log_lines:]), file=sys.stderr)
+        raise
+    finally:
+        server.stop()
