@@ -64,6 +64,7 @@ pub mod book;
 pub mod book_author;
 pub mod borrower;
 pub mod idempotency_key;
+pub mod idempotency_slot;
 pub mod loan;
 pub mod loan_history;
 pub mod review;
@@ -76,6 +77,7 @@ pub mod prelude {
     pub use crate::book_author::Entity as BookAuthor;
     pub use crate::borrower::Entity as Borrower;
     pub use crate::idempotency_key::Entity as IdempotencyKey;
+    pub use crate::idempotency_slot::Entity as IdempotencySlot;
     pub use crate::loan::Entity as Loan;
     pub use crate::loan_history::Entity as LoanHistory;
     pub use crate::review::Entity as Review;

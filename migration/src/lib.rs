@@ -12,6 +12,7 @@ mod m20261127_000001_borrower_subject;
 mod m20261202_000001_book_search;
 mod m20261202_000001_retries_and_revisions;
 mod m20261202_000003_book_search_indexes;
+mod m20261202_000004_idempotency_slots;
 pub mod roles;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_book_search::Migration),
             Box::new(m20261202_000001_retries_and_revisions::Migration),
             Box::new(m20261202_000003_book_search_indexes::Migration),
+            Box::new(m20261202_000004_idempotency_slots::Migration),
         ]
     }
 }

@@ -4,14 +4,17 @@
 //!
 //! The app runs in process (no socket: the HTTP layer's own cost is left out, so the key's share comes out
 //! larger than a client would see) against a fresh database on the server at `TEST_POSTGRES_URL`
-//! (default: the local one), dropped at the end. Rounds alternate plain and keyed check-outs, each of
-//! `PER_ROUND` books to distinct borrowers; every loan is returned between rounds, untimed. Prints the
-//! median per-request time of each kind, the overhead, and what a replayed retry costs.
+//! (default: the local one), dropped at the end. Each round checks out `PER_ROUND` books to distinct
+//! borrowers, plain and keyed in turn request by request (and the other way round in the next round), so
+//! both kinds meet the same disk and the same neighbours on a shared machine; every loan is returned
+//! between rounds, untimed. Prints the median per-request time of each kind, the overhead, and what a
+//! replayed retry costs.
 //!
-//! A keyed request commits twice more than a plain one (the claim, then the answer), so on a server
-//! where a commit waits for a disk flush that wait is most of the difference. `BENCH_SYNC_COMMIT=off`
-//! sets `synchronous_commit = off` on the benchmark's own database (never do that to a real one) to show
-//! what the key costs apart from those flushes.
+//! On PostgreSQL a keyed request takes its key, runs and keeps its answer in one transaction, so it
+//! commits once, as a plain one does; what it adds is a few statements (the slot lock, the key lookup, a
+//! savepoint, the answer's INSERT). `BENCH_SYNC_COMMIT=off` sets `synchronous_commit = off` on the
+//! benchmark's own database (never do that to a real one) to show the cost apart from commit flushes.
+//! The machine's load average is printed before and after: the figures mean little on a busy machine.
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -55,6 +58,14 @@ impl Bench {
     }
 }
 
+/// The 1-, 5- and 15-minute load averages (Linux), or a note that there are none.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
     samples[samples.len() / 2]
@@ -64,6 +75,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 async fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().unwrap());
     let (rounds, per_round) = (args.next().unwrap_or(10), args.next().unwrap_or(200));
+    println!("load average before: {}", load());
     let db = TestDb::migrated(Backend::Postgres).await.expect("a PostgreSQL server (TEST_POSTGRES_URL)");
     let auth = Auth::dev(RoleNames::default()).unwrap();
     let token =
@@ -88,10 +100,10 @@ async fn main() {
     }
 
     let (mut plain, mut keyed, mut replays) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..rounds * 2 {
-        let with_key = round % 2 == 1;
+    for round in 0..=rounds {
         let mut loans = Vec::new();
         for (n, (book, reader)) in books.iter().zip(&readers).enumerate() {
+            let with_key = (n + round) % 2 == 1;
             let key = format!("bench-{round}-{n}");
             let request = json!({ "book_id": book, "borrower_id": reader });
             let started = Instant::now();
@@ -113,8 +125,8 @@ async fn main() {
         for loan in loans {
             assert_eq!(bench.post(&format!("/loans/{loan}/return"), json!(null), None).await.0, 200);
         }
-        if round == 1 {
-            // The first pair warmed the pool and the caches: measure from here.
+        if round == 0 {
+            // The first round warmed the pool and the caches: measure from here.
             plain.clear();
             keyed.clear();
             replays.clear();
@@ -122,11 +134,12 @@ async fn main() {
     }
     let (plain, keyed, replay) = (median(plain), median(keyed), median(replays));
     let overhead = (keyed.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0;
-    println!("check-outs per kind: {}", (rounds - 1) * per_round);
+    println!("check-outs per kind: {}", rounds * per_round / 2);
     println!("plain POST /loans:             median {:>8.3} ms", plain.as_secs_f64() * 1000.0);
     println!(
         "with Idempotency-Key:          median {:>8.3} ms  ({overhead:+.1} %)",
         keyed.as_secs_f64() * 1000.0
     );
     println!("replayed retry (same key):     median {:>8.3} ms", replay.as_secs_f64() * 1000.0);
+    println!("load average after: {}", load());
 }

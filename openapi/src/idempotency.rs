@@ -11,6 +11,12 @@
 //! Only answers that are the operation's verdict are kept: successes, 404 and 409. Requests refused before
 //! the operation could act (400, 401, 403, 413, 415, 422) and failures on our side (5xx) give the key
 //! back, so a corrected or later retry runs afresh.
+//!
+//! On PostgreSQL and SQLite the key, the operation and the kept answer are one transaction
+//! (`in_transaction`): a keyed request commits once, as a plain one does, and its answer is kept exactly
+//! when its effect is; the operation reaches that transaction through the `Db` it takes. MariaDB keeps the
+//! autocommit path (`autocommit`; why in `service::idempotency`). The token that names the caller is
+//! checked once here and handed to the operation.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,12 +26,16 @@ use poem::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OpenApi;
 use poem_openapi::registry::MetaParamIn;
-use sea_orm::DatabaseConnection;
+use sea_orm::DbBackend;
 use serde_json::Value;
-use service::idempotency::{self as store, Answer, Claim, Scope, Terms};
+use service::idempotency::{self as store, Answer, Scope, Terms};
 
 use crate::AppState;
+use crate::api::access::VerifiedToken;
 use crate::problem::{ApiError, Problem, problem_response};
+
+mod autocommit;
+mod in_transaction;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
@@ -70,7 +80,8 @@ pub(crate) async fn idempotent<E: Endpoint>(next: Arc<E>, req: Request) -> poem:
     let Some(state) = req.data::<AppState>().cloned() else {
         return Ok(ApiError::internal().into_response());
     };
-    let Some(caller) = caller(&state, &req).await else {
+    let mut req = req;
+    let Some(caller) = caller(&state, &mut req).await else {
         // A token we refuse: the operation answers 401 (or 503) itself, and nothing is claimed.
         return next.call(req).await.map(IntoResponse::into_response);
     };
@@ -99,72 +110,41 @@ impl Keyed {
                 .unwrap_or(chrono::TimeDelta::days(1)),
             lease: chrono::TimeDelta::seconds(LEASE_SECONDS),
         };
-        let db = &self.state.db;
-        match store::claim(db, self.scope(), &fingerprint, terms).await {
-            Err(error) => return Ok(ApiError::from(error).into_response()),
-            Ok(Claim::Replay(answer)) => return Ok(replay(answer)),
-            Ok(Claim::InFlight) => return Ok(in_flight()),
-            Ok(Claim::Mismatch) => return Ok(reused()),
-            Ok(Claim::Claimed) => {}
-        }
-        if self.state.idempotency_sweeper.turn()
-            && let Err(error) = store::sweep(db, chrono::Utc::now(), SWEEP_BATCH).await
+        let (response, claimed) = if self.state.db.get_database_backend() == DbBackend::MySql {
+            self.autocommit(next, req, &fingerprint, terms).await?
+        } else {
+            self.in_transaction(next, req, &fingerprint, terms).await
+        };
+        // Only requests that ran take turns, so retries and refusals cost no extra statement.
+        if claimed
+            && self.state.idempotency_sweeper.turn()
+            && let Err(error) = store::sweep(&self.state.db, chrono::Utc::now(), SWEEP_BATCH).await
         {
             tracing::warn!(%error, "sweeping expired idempotency keys failed");
         }
-        // Gives the key back if the request is dropped (timed out, client gone) before it finishes.
-        let mut guard = Release {
-            db: db.clone(),
-            scope: Some((self.caller.clone(), self.key.clone())),
-            operation: self.operation,
-        };
-        let response = match next.call(req).await {
-            Ok(response) => response.into_response(),
-            Err(error) => crate::problem::catch_all(error).await,
-        };
-        let status = response.status();
-        if !kept(status) {
-            guard.scope = None;
-            if let Err(error) = store::release(db, self.scope()).await {
-                tracing::warn!(%error, "releasing an idempotency key failed; it frees itself after its lease");
-            }
-            return Ok(response);
-        }
-        let (parts, body) = response.into_parts();
-        let bytes =
-            body.into_bytes().await.map_err(|e| poem::Error::new(e, StatusCode::INTERNAL_SERVER_ERROR))?;
-        let answer =
-            Answer { status: status.as_u16(), headers: encode_headers(&parts.headers), body: bytes.to_vec() };
-        guard.scope = None;
-        if let Err(error) = store::complete(db, self.scope(), answer).await {
-            // The operation happened: answer it. A retry will find the key running until its lease ends.
-            tracing::error!(error = %crate::CauseChain(&error), "keeping an idempotent answer failed");
-        }
-        Ok(Response::from_parts(parts, Body::from(bytes)))
+        Ok(response)
     }
 }
 
-/// Releases a claimed key when the request is dropped before it finished (the time limit, a client that
-/// went away), so a retry does not wait for the lease.
-struct Release {
-    db: DatabaseConnection,
-    scope: Option<(String, String)>,
-    operation: &'static str,
+/// Runs the operation and answers however it ended: its problem+json when it failed.
+async fn answer_of<E: Endpoint>(next: &E, req: Request) -> Response {
+    match next.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(error) => crate::problem::catch_all(error).await,
+    }
 }
 
-impl Drop for Release {
-    fn drop(&mut self) {
-        let Some((caller, key)) = self.scope.take() else { return };
-        let (db, operation) = (self.db.clone(), self.operation);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let scope = Scope { caller: &caller, operation, key: &key };
-                if let Err(error) = store::release(&db, scope).await {
-                    tracing::warn!(%error, "releasing an abandoned idempotency key failed");
-                }
-            });
-        }
-    }
+/// Splits a response to keep its answer: the answer, and the response rebuilt to send.
+async fn kept_answer(response: Response) -> poem::Result<(Answer, Response)> {
+    let (parts, body) = response.into_parts();
+    let bytes =
+        body.into_bytes().await.map_err(|e| poem::Error::new(e, StatusCode::INTERNAL_SERVER_ERROR))?;
+    let answer = Answer {
+        status: parts.status.as_u16(),
+        headers: encode_headers(&parts.headers),
+        body: bytes.to_vec(),
+    };
+    Ok((answer, Response::from_parts(parts, Body::from(bytes))))
 }
 
 /// Whether an answer is the operation's verdict, to be replayed to retries.
@@ -174,10 +154,16 @@ fn kept(status: StatusCode) -> bool {
 
 /// The caller a key belongs to: the token's subject, `anonymous` without a token, `None` for a token that
 /// does not check out.
-async fn caller(state: &AppState, req: &Request) -> Option<String> {
+///
+/// A token that checks out is handed on in the request, so the operation does not check it again.
+async fn caller(state: &AppState, req: &mut Request) -> Option<String> {
     let Some(authorization) = req.header(header::AUTHORIZATION) else { return Some("anonymous".to_owned()) };
     let token = authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer "))?;
-    state.auth.authenticate(token.trim()).await.ok().map(|principal| principal.subject)
+    let token = token.trim().to_owned();
+    let principal = state.auth.authenticate(&token).await.ok()?;
+    let subject = principal.subject.clone();
+    req.set_data(VerifiedToken { token, principal });
+    Some(subject)
 }
 
 /// A key: 1 to 255 printable ASCII characters, bare or as the draft's quoted string (`"abc"`).

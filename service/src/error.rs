@@ -124,6 +124,9 @@ pub(crate) fn classify(error: &DbErr) -> DbFailure {
             Some("1811") => DbFailure::ForeignKeyViolation,
             // PostgreSQL: admin shutdown / cannot connect now / too many connections.
             Some("57P01" | "57P03" | "53300") => DbFailure::Unavailable,
+            // Class 08, connection exception: also what a pooler answers when it has no server connection
+            // to lend in time (PgBouncer's `query_wait_timeout` is 08P01, and it closes the client).
+            Some(code) if code.starts_with("08") => DbFailure::Unavailable,
             // The statement ran past the role's time limit (PostgreSQL's query_canceled; MariaDB's
             // max_statement_time) or waited too long for a lock: the database is overloaded for now, and
             // the connection is fine, so the next request may go through.
@@ -132,6 +135,17 @@ pub(crate) fn classify(error: &DbErr) -> DbFailure {
         },
         _ => DbFailure::Other,
     }
+}
+
+/// Whether a `NOWAIT` lock found its row locked by another transaction (PostgreSQL's
+/// `lock_not_available`): the holder is busy, and the caller is told so instead of waiting.
+pub(crate) fn lock_not_available(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error)) | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))) =
+        error
+    else {
+        return false;
+    };
+    matches!(&**sqlx_error, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"))
 }
 
 impl From<DbErr> for ServiceError {

@@ -1,12 +1,19 @@
 //! The idempotency-key store: the first request with a key claims it, its answer is kept, and a retry
 //! with the same key gets that answer again instead of running twice.
 //!
-//! Everything lives in the `idempotency_keys` table and every step is one statement on its own (no
-//! transaction spans the request, no session state, no locks held while the operation runs), so it works
-//! across instances and through a transaction-mode pooler. The database decides who claims a key: the
-//! primary key `(caller, operation, key)` lets one INSERT win; the losers read the row and learn whether
-//! to replay, wait or refuse. Taking over an expired key, or one whose request died (its lease ran out),
-//! is an UPDATE whose WHERE re-checks that condition, so two takers cannot both win.
+//! Everything lives in the `idempotency_keys` table (and, for the lock, `idempotency_slots`), so it works
+//! across instances and through a transaction-mode pooler. Two ways to hold a key:
+//!
+//! - [`take`] and [`keep`] (PostgreSQL, SQLite): the claim, the operation and the stored answer are one
+//!   transaction with one commit. The transaction locks the key's slot row `FOR UPDATE NOWAIT`; a
+//!   concurrent request with the same key finds it locked and learns at once that the first still runs.
+//!   The answer is stored atomically with the effect, and a request that dies takes its claim with it.
+//! - [`claim`], [`complete`] and [`release`] (MariaDB/MySQL): each step is one autocommit statement. The
+//!   primary key `(caller, operation, key)` lets one INSERT win; the losers read the row and learn whether
+//!   to replay, wait or refuse. Taking over an expired key, or one whose request died (its lease ran out),
+//!   is an UPDATE whose WHERE re-checks that condition, so two takers cannot both win. InnoDB rolls a
+//!   whole transaction back on a deadlock, savepoints included, so an operation nested in a keyed
+//!   transaction could not retry safely there; this path keeps every operation top-level.
 //!
 //! The answer is opaque here (a status, a header blob and a body): what a response is belongs to the
 //! HTTP layer.
@@ -19,6 +26,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::Result;
 use crate::error::{DbFailure, classify};
+
+mod in_transaction;
+pub use in_transaction::{Held, Taken, keep, take};
 
 /// Which key: a caller's key for one operation. The same key string may serve another caller or
 /// another operation without clashing.
@@ -73,50 +83,83 @@ pub async fn claim<C: ConnectionTrait>(
     let now = Utc::now();
     // A row can vanish or change between our statements (a sweep, a takeover); a few rounds settle it.
     for _ in 0..3 {
-        let fresh = ActiveModel {
-            caller: Set(scope.caller.to_owned()),
-            operation: Set(scope.operation.to_owned()),
-            key: Set(scope.key.to_owned()),
-            fingerprint: Set(fingerprint.to_vec()),
-            status: Set(None),
-            headers: Set(None),
-            body: Set(None),
-            created_at: Set(now),
-            expires_at: Set(now + terms.ttl),
-        };
-        match Entity::insert(fresh).exec_without_returning(db).await {
+        match Entity::insert(row(scope, fingerprint, None, now, terms.ttl)).exec_without_returning(db).await {
             Ok(_) => return Ok(Claim::Claimed),
             Err(error) if classify(&error) == DbFailure::UniqueViolation => {}
             Err(error) => return Err(error.into()),
         }
         let Some(held) = Entity::find_by_id(key_of(scope)).one(db).await? else { continue };
-        if held.expires_at <= now {
-            if take_over(db, scope, fingerprint, now, terms, Column::ExpiresAt.lte(now)).await? {
-                return Ok(Claim::Claimed);
-            }
-            continue;
-        }
-        if held.fingerprint != fingerprint {
-            return Ok(Claim::Mismatch);
-        }
-        match (held.status, held.body) {
-            (Some(status), body) => {
-                return Ok(Claim::Replay(Answer {
-                    status: u16::try_from(status).unwrap_or_default(),
-                    headers: held.headers.unwrap_or_default(),
-                    body: body.unwrap_or_default(),
-                }));
-            }
-            (None, _) if held.created_at + terms.lease <= now => {
-                let abandoned = Column::Status.is_null().and(Column::CreatedAt.lte(now - terms.lease));
-                if take_over(db, scope, fingerprint, now, terms, abandoned).await? {
-                    return Ok(Claim::Claimed);
-                }
-            }
-            (None, _) => return Ok(Claim::InFlight),
+        let condition = match judge(held, fingerprint, now, terms.lease) {
+            Verdict::Expired => Column::ExpiresAt.lte(now),
+            Verdict::Abandoned => Column::Status.is_null().and(Column::CreatedAt.lte(now - terms.lease)),
+            Verdict::Mismatch => return Ok(Claim::Mismatch),
+            Verdict::Replay(answer) => return Ok(Claim::Replay(answer)),
+            Verdict::Running => return Ok(Claim::InFlight),
+        };
+        if take_over(db, scope, fingerprint, now, terms, condition).await? {
+            return Ok(Claim::Claimed);
         }
     }
     Ok(Claim::InFlight)
+}
+
+/// A key's whole row: claimed and running without an answer, finished with one.
+fn row(
+    scope: Scope<'_>,
+    fingerprint: &[u8],
+    answer: Option<Answer>,
+    now: DateTime<Utc>,
+    ttl: TimeDelta,
+) -> ActiveModel {
+    let (status, headers, body) = match answer {
+        Some(answer) => {
+            (Some(i16::try_from(answer.status).unwrap_or(i16::MAX)), Some(answer.headers), Some(answer.body))
+        }
+        None => (None, None, None),
+    };
+    ActiveModel {
+        caller: Set(scope.caller.to_owned()),
+        operation: Set(scope.operation.to_owned()),
+        key: Set(scope.key.to_owned()),
+        fingerprint: Set(fingerprint.to_vec()),
+        status: Set(status),
+        headers: Set(headers),
+        body: Set(body),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+    }
+}
+
+/// What a key's stored row says to a new request with it.
+enum Verdict {
+    /// Past its expiry: a new key, whatever it was used for.
+    Expired,
+    /// Used for a different request.
+    Mismatch,
+    /// The same request's kept answer.
+    Replay(Answer),
+    /// Claimed by a request still within its lease (the autocommit path's running request).
+    Running,
+    /// Claimed by a request whose lease ran out: its instance died.
+    Abandoned,
+}
+
+fn judge(held: idempotency_key::Model, fingerprint: &[u8], now: DateTime<Utc>, lease: TimeDelta) -> Verdict {
+    if held.expires_at <= now {
+        return Verdict::Expired;
+    }
+    if held.fingerprint != fingerprint {
+        return Verdict::Mismatch;
+    }
+    match held.status {
+        Some(status) => Verdict::Replay(Answer {
+            status: u16::try_from(status).unwrap_or_default(),
+            headers: held.headers.unwrap_or_default(),
+            body: held.body.unwrap_or_default(),
+        }),
+        None if held.created_at + lease <= now => Verdict::Abandoned,
+        None => Verdict::Running,
+    }
 }
 
 fn key_of(scope: Scope<'_>) -> (String, String, String) {

@@ -6,7 +6,7 @@
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
-use sea_orm::DatabaseConnection;
+use sea_orm::ConnectionTrait;
 
 use super::ApiResult;
 use crate::AppState;
@@ -47,7 +47,7 @@ impl std::fmt::Debug for MaybeToken {
 
 impl MaybeToken {
     /// Who reads reviews: a librarian, the borrower linked to the token, or the public.
-    pub async fn review_reader(&self, db: &DatabaseConnection) -> ApiResult<ReviewReader> {
+    pub async fn review_reader<C: ConnectionTrait>(&self, db: &C) -> ApiResult<ReviewReader> {
         let Self::Token(token) = self else { return Ok(ReviewReader::Public) };
         if token.0.librarian {
             return Ok(ReviewReader::Librarian);
@@ -62,14 +62,27 @@ impl MaybeToken {
     }
 }
 
+/// A bearer token already checked earlier in this request (the idempotency middleware checks it to know
+/// whose key it is), with what it proved, so the operation does not check the signature again.
+#[derive(Clone, Debug)]
+pub(crate) struct VerifiedToken {
+    pub(crate) token: String,
+    pub(crate) principal: Principal,
+}
+
 async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    if let Some(verified) = req.data::<VerifiedToken>()
+        && verified.token == bearer.token
+    {
+        return Ok(verified.principal.clone());
+    }
     let Some(state) = req.data::<AppState>() else {
         return Err(error(ApiError::internal()));
     };
     state.auth.authenticate(&bearer.token).await.map_err(|e| error(e.into()))
 }
 
-fn error(error: ApiError) -> poem::Error {
+pub(super) fn error(error: ApiError) -> poem::Error {
     poem::Error::from_response(poem::IntoResponse::into_response(error))
 }
 
@@ -92,7 +105,7 @@ impl Token {
     }
 
     /// A librarian, or the borrower linked to the token's subject.
-    pub async fn actor(&self, db: &DatabaseConnection) -> ApiResult<Actor> {
+    pub async fn actor<C: ConnectionTrait>(&self, db: &C) -> ApiResult<Actor> {
         if self.0.librarian {
             return Ok(Actor::Librarian);
         }
@@ -112,7 +125,7 @@ impl Token {
     }
 
     /// A librarian, or the borrower `borrower_id` themselves.
-    pub async fn librarian_or(&self, db: &DatabaseConnection, borrower_id: i64) -> ApiResult<Actor> {
+    pub async fn librarian_or<C: ConnectionTrait>(&self, db: &C, borrower_id: i64) -> ApiResult<Actor> {
         let actor = self.actor(db).await?;
         actor.may_act_for(borrower_id, &self.0.librarian_scope)?;
         Ok(actor)

@@ -10,7 +10,7 @@ use service::{authors as svc, books};
 
 use super::access::Token;
 use super::conditional::{Fetched, Saved, expected};
-use super::{ApiResult, AuthorCreated, BasePath, Deleted, State, Tag, page, search};
+use super::{ApiResult, AuthorCreated, BasePath, Db, Deleted, DirectJson, State, Tag, page, search};
 use crate::dto::{Author, AuthorPage, AuthorPatch, BookPage, NewAuthor};
 
 #[derive(Debug, Default)]
@@ -51,7 +51,7 @@ impl AuthorsApi {
     async fn create(
         &self,
         token: Token,
-        state: State<'_>,
+        db: Db<'_>,
         base: Data<&BasePath>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
         /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
@@ -68,7 +68,7 @@ impl AuthorsApi {
         body: Json<NewAuthor>,
     ) -> ApiResult<AuthorCreated> {
         token.librarian()?;
-        let author = Author::from(svc::create(&state.db, body.0.try_into()?).await?);
+        let author = Author::from(svc::create(&*db, body.0.try_into()?).await?);
         let location = base.location(&format!("/authors/{}", author.id));
         Ok(AuthorCreated::Created(Json(author), location))
     }
@@ -146,7 +146,7 @@ impl AuthorsApi {
         Query(cursor): Query<Option<String>>,
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
-    ) -> ApiResult<Json<BookPage>> {
-        Ok(Json(books::of_author(&state.db, id, &page(cursor, limit)?).await?.into()))
+    ) -> ApiResult<DirectJson<BookPage>> {
+        Ok(DirectJson(books::of_author(&state.db, id, &page(cursor, limit)?).await?.into()))
     }
 }

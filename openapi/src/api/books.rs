@@ -13,7 +13,7 @@ use service::reviews::{self as reviews_svc};
 
 use super::access::{MaybeToken, Token};
 use super::conditional::{Fetched, Saved, expected};
-use super::{ApiResult, BasePath, BookCreated, Deleted, ReviewCreated, State, Tag, page};
+use super::{ApiResult, BasePath, BookCreated, Db, Deleted, DirectJson, ReviewCreated, State, Tag, page};
 use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
@@ -87,11 +87,11 @@ impl BooksApi {
         Query(cursor): Query<Option<String>>,
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
-    ) -> ApiResult<Json<BookPage>> {
+    ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
         let filter =
             book_filter(names_retired_title(req), q, author_id, published_from, published_to, available)?;
-        Ok(Json(svc::list(&state.db, &filter, &page).await?.into()))
+        Ok(DirectJson(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
     /// List available books
@@ -115,10 +115,10 @@ impl BooksApi {
         Query(cursor): Query<Option<String>>,
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
-    ) -> ApiResult<Json<BookPage>> {
+    ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
         let filter = book_filter(names_retired_title(req), q, author_id, published_from, published_to, None)?;
-        Ok(Json(svc::available(&state.db, &filter, &page).await?.into()))
+        Ok(DirectJson(svc::available(&state.db, &filter, &page).await?.into()))
     }
 
     /// Add a book
@@ -137,7 +137,7 @@ impl BooksApi {
     async fn create(
         &self,
         token: Token,
-        state: State<'_>,
+        db: Db<'_>,
         base: Data<&BasePath>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
         /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
@@ -154,7 +154,7 @@ impl BooksApi {
         body: Json<NewBook>,
     ) -> ApiResult<BookCreated> {
         token.librarian()?;
-        let book = Book::from(svc::create(&state.db, body.0.try_into()?).await?);
+        let book = Book::from(svc::create(&*db, body.0.try_into()?).await?);
         let location = base.location(&format!("/books/{}", book.id));
         Ok(BookCreated::Created(Json(book), location))
     }
@@ -271,7 +271,7 @@ impl BooksApi {
     async fn add_author(
         &self,
         token: Token,
-        state: State<'_>,
+        db: Db<'_>,
         Path(id): Path<i64>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
         /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
@@ -288,7 +288,7 @@ impl BooksApi {
         body: Json<NewBookAuthor>,
     ) -> ApiResult<Json<Vec<Author>>> {
         token.librarian()?;
-        let authors = svc::add_author(&state.db, id, body.0.author_id).await?;
+        let authors = svc::add_author(&*db, id, body.0.author_id).await?;
         Ok(Json(authors.into_iter().map(Author::from).collect()))
     }
 
@@ -353,7 +353,7 @@ impl BooksApi {
     async fn create_review(
         &self,
         token: Token,
-        state: State<'_>,
+        db: Db<'_>,
         base: Data<&BasePath>,
         Path(id): Path<i64>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
@@ -371,8 +371,8 @@ impl BooksApi {
         body: Json<NewReview>,
     ) -> ApiResult<ReviewCreated> {
         let Json(input) = body;
-        token.actor(&state.db).await?.may_act_for(input.borrower_id, token.librarian_scope())?;
-        let review = Review::from(reviews_svc::create(&state.db, input.of_book(id)?).await?);
+        token.actor(&*db).await?.may_act_for(input.borrower_id, token.librarian_scope())?;
+        let review = Review::from(reviews_svc::create(&*db, input.of_book(id)?).await?);
         let location = base.location(&format!("/reviews/{}", review.id));
         Ok(ReviewCreated::Created(Json(review), location))
     }

@@ -11,7 +11,7 @@ use service::versioning::revision;
 
 use super::access::Token;
 use super::conditional::{Fetched, Saved, expected};
-use super::{ApiResult, BasePath, BorrowerCreated, Deleted, State, Tag, page, search};
+use super::{ApiResult, BasePath, BorrowerCreated, Db, Deleted, State, Tag, page, search};
 use crate::dto::{Borrower, BorrowerPage, BorrowerPatch, LoanPage, NewBorrower};
 
 #[derive(Debug, Default)]
@@ -73,7 +73,7 @@ impl BorrowersApi {
     async fn create(
         &self,
         token: Token,
-        state: State<'_>,
+        db: Db<'_>,
         base: Data<&BasePath>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
         /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
@@ -90,7 +90,7 @@ impl BorrowersApi {
         body: Json<NewBorrower>,
     ) -> ApiResult<BorrowerCreated> {
         token.librarian()?;
-        let borrower = Borrower::from(svc::register(&state.db, body.0.try_into()?).await?);
+        let borrower = Borrower::from(svc::register(&*db, body.0.try_into()?).await?);
         let location = base.location(&format!("/borrowers/{}", borrower.id));
         Ok(BorrowerCreated::Created(Json(borrower), location))
     }

@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use service::loans::{self as svc, LoanFilter};
 
 use super::access::{Actor, Token};
-use super::{ApiResult, BasePath, LoanCreated, State, Tag, page};
+use super::{ApiResult, BasePath, Db, LoanCreated, State, Tag, page};
 use crate::dto::{Loan, LoanPage, NewLoan};
 
 #[derive(Debug, Default)]
@@ -32,6 +32,7 @@ impl LoansApi {
         &self,
         token: Token,
         state: State<'_>,
+        db: Db<'_>,
         base: Data<&BasePath>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
         /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
@@ -48,7 +49,7 @@ impl LoansApi {
         body: Json<NewLoan>,
     ) -> ApiResult<LoanCreated> {
         token.librarian()?;
-        let loan = Loan::from(svc::check_out(&state.db, &state.policy, body.0.into()).await?);
+        let loan = Loan::from(svc::check_out(&*db, &state.policy, body.0.into()).await?);
         let location = base.location(&format!("/loans/{}", loan.id));
         Ok(LoanCreated::Created(Json(loan), location))
     }
@@ -101,7 +102,7 @@ impl LoansApi {
     async fn return_loan(
         &self,
         token: Token,
-        state: State<'_>,
+        db: Db<'_>,
         Path(id): Path<i64>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
         /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
@@ -117,7 +118,7 @@ impl LoansApi {
         Header(_idempotency_key): Header<Option<String>>,
     ) -> ApiResult<Json<Loan>> {
         token.librarian()?;
-        Ok(Json(svc::return_loan(&state.db, id).await?.loan.into()))
+        Ok(Json(svc::return_loan(&*db, id).await?.loan.into()))
     }
 
     /// Renew a loan
@@ -138,6 +139,7 @@ impl LoansApi {
         &self,
         token: Token,
         state: State<'_>,
+        db: Db<'_>,
         Path(id): Path<i64>,
         /// Makes the request safe to retry (optional): a retry with the same key and the same request
         /// gets the first answer again, marked `Idempotent-Replayed: true`, instead of running twice.
@@ -153,6 +155,6 @@ impl LoansApi {
         Header(_idempotency_key): Header<Option<String>>,
     ) -> ApiResult<Json<Loan>> {
         token.librarian()?;
-        Ok(Json(svc::renew(&state.db, &state.policy, id).await?.into()))
+        Ok(Json(svc::renew(&*db, &state.policy, id).await?.into()))
     }
 }

@@ -7,12 +7,16 @@ use service::domain::SearchTerm;
 use service::page::PageRequest;
 
 use crate::problem::ApiError;
+use db::Db;
+pub(crate) use db::OperationTxn;
 
 pub mod access;
 mod authors;
 mod books;
 mod borrowers;
 pub mod conditional;
+mod db;
+mod direct_json;
 mod health;
 mod loans;
 mod reviews;
@@ -48,6 +52,8 @@ enum Tag {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
+
+pub use direct_json::DirectJson;
 
 /// The path prefix the app is served under (an API Gateway stage such as `/prod`), or empty.
 #[derive(Clone, Debug, Default)]

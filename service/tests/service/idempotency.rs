@@ -1,15 +1,19 @@
-//! The idempotency-key store on its own: who wins a key, what the others learn, and how keys expire.
+//! The idempotency-key store on its own: who wins a key, what the others learn, and how keys expire; on
+//! the autocommit path (claim, complete, release) and on the one-transaction path (take, keep).
 
 use chrono::{TimeDelta, Utc};
 use futures::future::join_all;
-use migration::testkit::TestDb;
-use service::idempotency::{self, Answer, Claim, Scope, Terms};
+use migration::testkit::{Backend, TestDb};
+use sea_orm::TransactionTrait;
+use service::idempotency::{self, Answer, Claim, Scope, Taken, Terms};
 
 migration::backend_tests!(
     the_first_claim_wins_and_the_others_learn_why_not,
     fifty_racing_claims_of_one_key_have_one_winner,
     an_expired_or_abandoned_key_can_be_taken_again,
     a_sweep_deletes_expired_keys_a_bounded_batch_at_a_time,
+    a_taken_key_keeps_its_answer_with_the_transaction_or_not_at_all,
+    every_slot_a_key_can_map_to_exists,
 );
 
 const DAY: Terms = Terms { ttl: TimeDelta::days(1), lease: TimeDelta::minutes(1) };
@@ -93,4 +97,82 @@ async fn a_sweep_deletes_expired_keys_a_bounded_batch_at_a_time(db: TestDb) {
     assert_eq!(idempotency::sweep(db, now, 100).await.unwrap(), 15);
     assert_eq!(idempotency::sweep(db, now, 100).await.unwrap(), 0);
     assert!(idempotency::find(db, scope("live")).await.unwrap().is_some(), "a live key stays");
+}
+
+async fn a_taken_key_keeps_its_answer_with_the_transaction_or_not_at_all(db: TestDb) {
+    let (db, lease) = (&db.conn, DAY.lease);
+    let now = Utc::now();
+    let txn = db.begin().await.unwrap();
+    let Taken::Ours(held) = idempotency::take(&txn, scope("k"), b"request", now, lease).await.unwrap() else {
+        panic!("a new key is ours");
+    };
+    idempotency::keep(&txn, held, scope("k"), b"request", answer(), now, DAY.ttl).await.unwrap();
+    txn.rollback().await.unwrap();
+    assert_eq!(idempotency::find(db, scope("k")).await.unwrap(), None, "rolled back with the operation");
+
+    let txn = db.begin().await.unwrap();
+    let Taken::Ours(held) = idempotency::take(&txn, scope("k"), b"request", now, lease).await.unwrap() else {
+        panic!("a rolled-back key is free");
+    };
+    idempotency::keep(&txn, held, scope("k"), b"request", answer(), now, TimeDelta::zero()).await.unwrap();
+    txn.commit().await.unwrap();
+
+    let later = Utc::now() + TimeDelta::seconds(1);
+    let txn = db.begin().await.unwrap();
+    let taken = idempotency::take(&txn, scope("k"), b"another", later, lease).await.unwrap();
+    let Taken::Ours(held) = taken else { panic!("an expired key is a new key: {taken:?}") };
+    idempotency::keep(&txn, held, scope("k"), b"another", answer(), later, DAY.ttl).await.unwrap();
+    txn.commit().await.unwrap();
+    let row = idempotency::find(db, scope("k")).await.unwrap().unwrap();
+    assert_eq!(
+        (row.fingerprint, row.status),
+        (b"another".to_vec(), Some(201)),
+        "the expired row is replaced"
+    );
+
+    let txn = db.begin().await.unwrap();
+    let replay = idempotency::take(&txn, scope("k"), b"another", later, lease).await.unwrap();
+    assert_eq!(replay, Taken::Replay(answer()));
+    assert_eq!(idempotency::take(&txn, scope("k"), b"request", later, lease).await.unwrap(), Taken::Mismatch);
+    txn.rollback().await.unwrap();
+    assert_eq!(idempotency::count(db).await.unwrap(), 1);
+}
+
+async fn every_slot_a_key_can_map_to_exists(db: TestDb) {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let slots = entity::idempotency_slot::Entity::find().count(&db.conn).await.unwrap();
+    assert_eq!(slots, u64::from(entity::idempotency_slot::COUNT.unsigned_abs()));
+}
+
+/// Row locks that answer at once are PostgreSQL's part (SQLite runs one transaction at a time).
+mod postgres_slot_locks {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn while_one_transaction_holds_a_key_every_other_is_told_it_is_in_flight() {
+        let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
+        let (db, lease, now) = (&db.conn, DAY.lease, Utc::now());
+        let first = db.begin().await.unwrap();
+        let taken = idempotency::take(&first, scope("race"), b"request", now, lease).await.unwrap();
+        let Taken::Ours(held) = taken else { panic!("the first takes the key: {taken:?}") };
+        let others = (0..20).map(|_| async {
+            let txn = db.begin().await.unwrap();
+            let taken = idempotency::take(&txn, scope("race"), b"request", now, lease).await.unwrap();
+            txn.rollback().await.unwrap();
+            taken
+        });
+        let others = join_all(others).await;
+        assert!(others.iter().all(|t| *t == Taken::InFlight), "{others:?}");
+
+        let another_key = db.begin().await.unwrap();
+        let free = idempotency::take(&another_key, scope("other"), b"request", now, lease).await.unwrap();
+        assert!(matches!(free, Taken::Ours(_)), "other keys are not held up: {free:?}");
+        another_key.rollback().await.unwrap();
+
+        idempotency::keep(&first, held, scope("race"), b"request", answer(), now, DAY.ttl).await.unwrap();
+        first.commit().await.unwrap();
+        let txn = db.begin().await.unwrap();
+        let after = idempotency::take(&txn, scope("race"), b"request", now, lease).await.unwrap();
+        assert_eq!(after, Taken::Replay(answer()), "once committed, the answer is there for the next");
+    }
 }
