@@ -142,7 +142,7 @@ pub async fn list<C: ConnectionTrait>(
 /// Checks that every id names an author, so a bad id is the caller's mistake rather than a database error.
 ///
 /// # Errors
-/// `Validation` on `author_ids` naming the first unknown id.
+/// `NotFound` naming the first unknown author.
 pub(crate) async fn ensure_exist<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());

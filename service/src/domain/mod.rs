@@ -95,21 +95,22 @@ impl SearchTerm {
     }
 }
 
-/// A calendar date every backend stores and every client parses: RFC 3339's `full-date`, years 0000 to
-/// 9999, which is what the spec's `format: date` allows (PostgreSQL refuses dates before 4714 BC, and
-/// chrono would also print five-digit years). Year 0 is 1 BC, proleptic Gregorian, on every backend.
+/// A calendar date every backend stores and every client parses: years 1 to 9999 (RFC 3339's four digits;
+/// PostgreSQL refuses dates before 4714 BC, and chrono would also print five-digit years). RFC 3339 also
+/// has year 0000, which PostgreSQL reads only as `0001-01-01 BC`, and a search writes its dates into the
+/// statement as text; until that is spelled for year 0, year 0 is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CalendarDate(chrono::NaiveDate);
 
 impl CalendarDate {
     /// # Errors
-    /// `Validation` on `field` outside years 0..=9999.
+    /// `Validation` on `field` outside years 1..=9999.
     pub fn parse(field: &'static str, date: chrono::NaiveDate) -> Result<Self, ServiceError> {
         use chrono::Datelike;
-        if (0..=9999).contains(&date.year()) {
+        if (1..=9999).contains(&date.year()) {
             Ok(Self(date))
         } else {
-            Err(ServiceError::invalid(field, "must be a date between 0000-01-01 and 9999-12-31"))
+            Err(ServiceError::invalid(field, "must be a date between 0001-01-01 and 9999-12-31"))
         }
     }
 
