@@ -105,7 +105,7 @@ impl Pool {
         if self.db.get_database_backend() != DbBackend::Postgres {
             return false;
         }
-        refusal::try_login(self.db.get_postgres_connection_pool())
+        refusal::try_login(self.db.get_postgres_connection_pool(), Duration::MAX)
             .await
             .is_some_and(|error| refused_for_credentials(&error))
     }

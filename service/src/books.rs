@@ -20,7 +20,7 @@ mod rows;
 mod search;
 pub use detail::get;
 pub(crate) use keys::refresh_author_keys;
-pub use list::{BookFilter, BookSummary, available, list, of_author};
+pub use list::{BookFilter, BookSummary, ListedBook, available, list, of_author};
 pub use search::SearchQuery;
 
 /// What a librarian supplies to add a book.

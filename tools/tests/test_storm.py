@@ -185,3 +185,15 @@ def test_the_front_door_cold_starts_up_to_its_limit_reuses_warm_instances_and_st
             reaper.cancel()
             await door.close()
     asyncio.run(go())
+
+
+def test_a_run_fails_on_a_500_a_lost_write_or_a_server_count_above_the_cap():
+    from libris_tools.storm.run import failures
+    clean = {"scenario": {"name": "short"}, "checks": {"bad_answers": 0, "lost_checkouts": 0, "lost_returns": 0,
+                                                        "max_servers": 32, "cap": 32}}
+    assert failures(clean) == []
+    broken = {**clean, "checks": {"bad_answers": 2, "lost_checkouts": 1, "lost_returns": 0, "max_servers": 33,
+                                  "cap": 32}}
+    problems = failures(broken)
+    assert len(problems) == 3
+    assert "2 answers" in problems[0] and "1 check-outs" in problems[1] and "33 server connections" in problems[2]

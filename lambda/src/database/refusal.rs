@@ -9,10 +9,10 @@
 //! answering 503: the very burst that exhausted the budget keeps it exhausted.
 //!
 //! How: the pool counts the logins it completes ([`Logins`]). A request that starts with no connection
-//! open must log in; if that login has not completed after [`PROBE_AFTER`], one login of our own asks the
-//! server directly, and a refusal for lack of connections ends the request with a 503 at once. A login
-//! that merely takes long (a busy proxy, a slow network) is left alone: the probe is only a question, and
-//! an instance with a connection open never probes at all.
+//! open must log in; while that login has not completed, a login of our own asks the server every
+//! [`PROBE_AFTER`] (from the first [`PROBE_AFTER`] on), and a refusal for lack of connections ends the
+//! request with a 503 at once. A login that merely takes long (a busy proxy, a slow network) is left alone:
+//! the probes are only questions, and an instance with a connection open never probes at all.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -57,18 +57,30 @@ pub(super) fn watch(pool: &PgPool, logins: &Arc<Logins>) -> Option<impl Future<O
     let (pool, logins, before) = (pool.clone(), logins.clone(), logins.count());
     Some(async move {
         tokio::time::sleep(PROBE_AFTER).await;
-        if logins.count() == before && try_login(&pool).await.is_some_and(|e| refused_for_capacity(&e)) {
-            return;
+        // Until the pool's own login completes: a probe that got in proves only that a slot was free at
+        // that moment, which others may take before sqlx's next retry (measured in a storm: most refused
+        // requests still waited the whole timeout after one successful probe), so ask again.
+        while logins.count() == before {
+            if try_login(&pool, PROBE_TIMEOUT).await.is_some_and(|e| refused_for_capacity(&e)) {
+                return;
+            }
+            tokio::time::sleep(PROBE_AFTER).await;
         }
         std::future::pending::<()>().await;
     })
 }
 
-/// One login of our own with the pool's options, bounded by its acquire timeout and closed at once: the
-/// error the server answered, or `None` when it let us in (or did not answer in time, which says nothing).
-pub(super) async fn try_login(pool: &PgPool) -> Option<sea_orm::sqlx::Error> {
+/// How long one probe may take: a login slower than this says nothing either way, and the next probe
+/// should not wait for it. (A login takes milliseconds; a server too busy to answer one in a second is not
+/// refusing it.)
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// One login of our own with the pool's options, bounded by its acquire timeout (and by `limit`) and
+/// closed at once: the error the server answered, or `None` when it let us in (or did not answer in time,
+/// which says nothing).
+pub(super) async fn try_login(pool: &PgPool, limit: Duration) -> Option<sea_orm::sqlx::Error> {
     let options = pool.connect_options();
-    match tokio::time::timeout(pool.options().get_acquire_timeout(), options.connect()).await {
+    match tokio::time::timeout(pool.options().get_acquire_timeout().min(limit), options.connect()).await {
         Ok(Ok(connection)) => {
             drop(connection.close().await);
             None

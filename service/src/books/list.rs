@@ -2,6 +2,7 @@
 //! page of a list is one statement, with the books' authors and availability, whatever its size; a page of a
 //! search one or two per tier (see `fetch_matches`).
 
+use chrono::NaiveDate;
 use entity::{author, book, book_author, loan};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
@@ -27,9 +28,18 @@ pub struct BookFilter {
 /// A book as lists show it: its fields, its authors and whether it can be borrowed now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BookSummary {
-    pub book: book::Model,
+    pub book: ListedBook,
     pub authors: Vec<author::Model>,
     pub available: bool,
+}
+
+/// The fields of a book a list shows: only these are read (a page's rows repeat them once per author).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedBook {
+    pub id: i64,
+    pub title: String,
+    pub isbn: Option<String>,
+    pub published_date: Option<NaiveDate>,
 }
 
 /// Lists books in id order (by relevance, then id, with `q`), filtered, one keyset page at a time.

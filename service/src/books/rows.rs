@@ -7,13 +7,16 @@ use sea_orm::{
     Condition, ConnectionTrait, DbBackend, FromQueryResult, IdenStatic, Iterable, Order, Statement, Value,
 };
 
-use super::list::BookSummary;
+use super::list::{BookSummary, ListedBook};
 use crate::Result;
 
 /// The column holding the id of a listed book's active loan (none when the book is available).
 const LOAN_ID: &str = "active_loan_id";
 /// Column prefix of the authors in a page's rows (the book's own columns keep their names).
 const AUTHOR: &str = "a_";
+/// The book's columns a page reads, first in each row, in this order ([`ListedBook`]'s fields).
+const LISTED: [book::Column; 4] =
+    [book::Column::Id, book::Column::Title, book::Column::Isbn, book::Column::PublishedDate];
 
 /// How a page's books are found in id order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,13 +64,19 @@ pub(super) async fn fetch<C: ConnectionTrait>(
     };
     let mut books: Vec<BookSummary> = Vec::new();
     for row in db.query_all_raw(statement).await? {
-        let id: i64 = row.try_get("", book::Column::Id.as_str())?;
+        // By position, in the order `page_query` selects them: the book's columns, then the loan's id.
+        let id: i64 = row.try_get_by_index(0)?;
         let author = Option::<author::Model>::from_query_result(&row, AUTHOR)?;
         match books.last_mut() {
             Some(summary) if summary.book.id == id => summary.authors.extend(author),
             _ => {
-                let loan_id: Option<i64> = row.try_get("", LOAN_ID)?;
-                let book = book::Model::from_query_result(&row, "")?;
+                let book = ListedBook {
+                    id,
+                    title: row.try_get_by_index(1)?,
+                    isbn: row.try_get_by_index(2)?,
+                    published_date: row.try_get_by_index(3)?,
+                };
+                let loan_id: Option<i64> = row.try_get_by_index(LISTED.len())?;
                 let authors = author.into_iter().collect();
                 books.push(BookSummary { book, authors, available: loan_id.is_none() });
             }
@@ -83,7 +92,7 @@ pub(super) async fn fetch<C: ConnectionTrait>(
 fn page_query(backend: DbBackend, condition: Condition, limit: u64, scan: Scan) -> SelectStatement {
     let id = Expr::col((book::Entity, book::Column::Id));
     let mut inner = Query::select();
-    inner.columns(book::Column::iter().map(|column| (book::Entity, column)));
+    inner.columns(LISTED.map(|column| (book::Entity, column)));
     match scan {
         Scan::Window { after, end } if backend == DbBackend::Postgres => {
             let range = Query::select()

@@ -106,11 +106,11 @@ def plot(result, path):
     plt.close(figure)
 
 
-def write(results, machine, folder):
-    """The PNGs and results.md (the table and the machine's load) into `folder`."""
+def write(results, folder):
+    """The PNGs and results.md (the table and the machine's load during each scenario) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     for result in results:
         plot(result, folder / f"{result['scenario']['name']}.png")
-    load = (f"Load average before {machine['load_before'][0]:.1f}, after {machine['load_after'][0]:.1f} "
-            f"on {machine['cpus']} CPUs.")
-    (folder / "results.md").write_text(f"{table(results)}\n\n{load}\n")
+    load = "\n".join(f"- {r['scenario']['title']}: load average {r['load'][0]:.1f} before, {r['load'][1]:.1f} after, "
+                     f"on {r['cpus']} CPUs" for r in results)
+    (folder / "results.md").write_text(f"{table(results)}\n\nMachine load while measuring:\n\n{load}\n")

@@ -70,6 +70,7 @@ class Storm:
     def __init__(self, scenario, settings, auth, token, template):
         self.scenario, self.settings, self.auth, self.token, self.template = scenario, settings, auth, token, template
         self.outcomes, self.samples, self.ledger = [], [], Ledger()
+        self.unread = 0  # samples where the database's count could not be read (the last one is kept)
         ports = settings["ports"]
         self.pg_port = ports["postgres"]
         self.bouncer_port = {"transaction": ports["transaction_pool"], "session": ports["session_pool"]}.get(
@@ -79,6 +80,8 @@ class Storm:
 
     async def run(self):
         s = self.scenario
+        # Every book on the shelf and no borrower at the limit: the users of the last storm are gone.
+        self.sql("DELETE FROM loans")
         log_path = Path(self.settings["logs"]) / f"{s.name}-instances.log"
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": self.url,
                "DB_TLS_ALLOW_INSECURE": "true", "DB_IDLE_TIMEOUT_SECS": str(DB_IDLE_SECONDS), **self.auth}
@@ -117,33 +120,52 @@ class Storm:
                 await asyncio.sleep(RETRY_PAUSE)
 
     async def sample_forever(self):
-        while True:
-            tick = time.monotonic()
-            gauges = self.door.gauges()
-            servers = await sample.server_connections(self.pg_port)
-            if self.bouncer_port:
-                clients, waiting, pool_servers, maxwait = await sample.pools(self.bouncer_port)
-                extra = {"pool_servers": pool_servers, "maxwait": maxwait}
-            else:
-                clients, waiting, extra = servers, 0, {}
-            self.samples.append(Sample(at=tick - self.t0, clients=clients, waiting=waiting, servers=servers,
-                                       extra=extra, **gauges))
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+        database = await sample.Monitor(self.pg_port, "postgres", "postgres").start()
+        proxy = await sample.Monitor(self.bouncer_port, "pgbouncer", "postgres").start() if self.bouncer_port else None
+        servers = 0
+        try:
+            while True:
+                tick = time.monotonic()
+                gauges = self.door.gauges()
+                read = await sample.server_connections(database)
+                self.unread += read is None
+                servers = servers if read is None else read
+                if proxy is not None:
+                    clients, waiting, pool_servers, maxwait = await sample.pools(proxy)
+                    extra = {"pool_servers": pool_servers, "maxwait": maxwait}
+                else:
+                    clients, waiting, extra = servers, 0, {}
+                self.samples.append(Sample(at=tick - self.t0, clients=clients, waiting=waiting, servers=servers,
+                                           extra=extra, **gauges))
+                await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+        finally:
+            for monitor in (database, proxy):
+                if monitor is not None:
+                    await monitor.close()
 
     async def stall(self):
         """Holds an exclusive lock on the books table: every statement that reads it waits, holding its
         connection, as in a long migration, a lock pile-up or a failover."""
         s = self.scenario
-        await asyncio.sleep(s.ramp + s.stall_at)
-        sql = f"BEGIN; LOCK TABLE books IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({s.stall}); COMMIT;"
-        await sample.psql(self.pg_port, budget.DATABASE, "postgres", sql)
+        # Logged in before the storm: during it, the direct storm's logins may take every slot.
+        session = await sample.Monitor(self.pg_port, budget.DATABASE, "postgres").start()
+        try:
+            await sample.server_connections(session)
+            await asyncio.sleep(max(0.0, self.t0 + s.ramp + s.stall_at - time.monotonic()))
+            await session.query(f"BEGIN; LOCK TABLE books IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({s.stall}); COMMIT")
+        finally:
+            await session.close()
+
+    def sql(self, statement):
+        out = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.pg_port),
+                              "-U", "postgres", "-d", budget.DATABASE, "-c", statement],
+                             capture_output=True, text=True, check=True)
+        return out.stdout
 
     def lost_writes(self):
         """Acknowledged check-outs and returns the database does not have."""
-        def ids(sql):
-            out = subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres",
-                                  "-d", budget.DATABASE, "-c", sql], capture_output=True, text=True, check=True)
-            return {int(line) for line in out.stdout.split()}
+        def ids(statement):
+            return {int(line) for line in self.sql(statement).split()}
         history = ids("SELECT id FROM loan_history")
         loans = ids("SELECT id FROM loans") | history
         return len(self.ledger.checked_out - loans), len(self.ledger.returned - history)
@@ -162,7 +184,7 @@ class Storm:
             "lost_checkouts": lost[0], "lost_returns": lost[1],
             "acknowledged_checkouts": len(self.ledger.checked_out), "acknowledged_returns": len(self.ledger.returned),
             "max_servers": worst.max_servers, "cap": cap(s),
-            "init_errors": self.door.init_errors, "crashes": self.door.crashes,
+            "init_errors": self.door.init_errors, "crashes": self.door.crashes, "unread_samples": self.unread,
         }
         return {"scenario": asdict(s), "windows": summaries, "checks": checks,
                 "outcomes": [(round(o.finished, 3), round(o.latency, 4), o.status, o.op) for o in self.outcomes],
@@ -202,8 +224,10 @@ async def main_async(settings):
         for scenario in chosen:
             print(f"\n==> storm {scenario.name}: {scenario.title}, {scenario.users} users", file=sys.stderr, flush=True)
             storm = Storm(scenario, settings, cognito.settings(), token, template)
+            load_before = os.getloadavg()[0]
             await storm.run()
-            results.append(storm.result())
+            results.append({**storm.result(), "load": [load_before, os.getloadavg()[0]], "cpus": os.cpu_count()})
+            (Path(settings["logs"]) / f"{scenario.name}.json").write_text(json.dumps(results[-1]))
             print(report.line(results[-1]), file=sys.stderr, flush=True)
             await asyncio.sleep(2)
         return results
@@ -213,14 +237,11 @@ async def main_async(settings):
 
 def main(argv):
     settings = json.loads(Path(argv[0]).read_text())
-    load_before = os.getloadavg()
     results = asyncio.run(main_async(settings))
-    machine = {"load_before": load_before, "load_after": os.getloadavg(), "cpus": os.cpu_count()}
-    out = Path(settings["logs"]) / "storm-results.json"
-    out.write_text(json.dumps({"machine": machine, "results": results}))
-    print(f"results: {out}", file=sys.stderr)
     if settings.get("report"):
-        report.write(results, machine, Path(settings["report"]))
+        # Every scenario's latest result, so that one scenario can be measured again on its own.
+        saved = [Path(settings["logs"]) / f"{s.name}.json" for s in FULL]
+        report.write([json.loads(p.read_text()) for p in saved if p.exists()], Path(settings["report"]))
     print(report.table(results), file=sys.stderr)
     problems = [p for r in results for p in failures(r)]
     for problem in problems:

@@ -31,22 +31,53 @@ SERVER_COUNT = (f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{APP_RO
                 "AND backend_type = 'client backend'")
 
 
-async def psql(port, database, user, sql, tuples_only=True):
-    args = ["psql", "-X", "-A", "-F", "|", "-P", "footer=off", "-h", "127.0.0.1", "-p", str(port), "-U", user,
-            "-d", database, "-c", sql]
-    if tuples_only:
-        args.insert(1, "-t")
-    process = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.DEVNULL)
-    out, _ = await process.communicate()
-    return out.decode() if process.returncode == 0 else None
+END = "__storm_sample_end__"
 
 
-async def server_connections(pg_port):
-    out = await psql(pg_port, "postgres", "postgres", SERVER_COUNT)
-    return int(out.strip()) if out and out.strip().isdigit() else 0
+class Monitor:
+    """One psql session held for the whole storm: a direct storm's logins take every connection slot for
+    moments at a time, and a monitor that logged in anew each second would then read nothing."""
+
+    def __init__(self, port, database, user):
+        self.args = ["psql", "-X", "-q", "-A", "-F", "|", "-P", "footer=off", "-h", "127.0.0.1", "-p", str(port),
+                     "-U", user, "-d", database]
+        self.process = None
+
+    async def start(self):
+        self.process = await asyncio.create_subprocess_exec(
+            *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL)
+        return self
+
+    async def query(self, sql):
+        """The output of `sql` (header line first), or None once the session is gone."""
+        if self.process is None or self.process.returncode is not None:
+            return None
+        self.process.stdin.write(f"{sql};\n\\echo {END}\n".encode())
+        await self.process.stdin.drain()
+        lines = []
+        while (line := await self.process.stdout.readline()):
+            text = line.decode().rstrip("\n")
+            if text == END:
+                return "\n".join(lines)
+            lines.append(text)
+        return None
+
+    async def close(self):
+        if self.process is not None and self.process.returncode is None:
+            self.process.stdin.close()
+            try:
+                await asyncio.wait_for(self.process.wait(), 5)
+            except asyncio.TimeoutError:
+                self.process.kill()
 
 
-async def pools(bouncer_port):
-    out = await psql(bouncer_port, "pgbouncer", "postgres", "SHOW POOLS", tuples_only=False)
-    return parse_show_pools(out or "")
+async def server_connections(monitor):
+    """The application role's connections as the database counts them, or None when unreadable."""
+    out = await monitor.query(SERVER_COUNT)
+    lines = (out or "").splitlines()
+    return int(lines[-1]) if len(lines) >= 2 and lines[-1].isdigit() else None
+
+
+async def pools(monitor):
+    return parse_show_pools(await monitor.query("SHOW POOLS") or "")
