@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Catalogue search (issue 17) against the title scan it replaced, and the list pages against GET /books/{id}.
 
-usage: bench_search.py SERVER_BINARY QUERY_PLANS_BINARY SECONDS CONNECTIONS URL_100K [URL_1M]
+usage: bench_search.py [--server-side-only | --throughput-only] SERVER_BINARY QUERY_PLANS_BINARY SECONDS CONNECTIONS
+                       URL_100K [URL_1M]
 
 1. Server-side time, on each library given: every statement one page of GET /books?q= sends, captured by
    the `query_plans` example and timed by PostgreSQL's EXPLAIN ANALYZE (QUERY_PLANS_RUNS runs each); a
@@ -9,7 +10,9 @@ usage: bench_search.py SERVER_BINARY QUERY_PLANS_BINARY SECONDS CONNECTIONS URL_
    of each case. The replaced scan (`LOWER(title) LIKE '%…%' ORDER BY id LIMIT 21`, what `title=` sent) is
    timed the same way, in the same run.
 2. Throughput on the 100,000-book library with bench_http.py's wrk settings: GET /books/{id} (random ids),
-   the list pages and searches, each as a share of GET /books/{id}'s rate.
+   the list pages and searches, each as a share of GET /books/{id}'s rate, on one server; THROUGHPUT_ROUNDS
+   rounds (default 3) of every case in turn, and the median rate and share of each over the rounds (shares
+   hold up on a shared machine where absolute rates do not).
 
 The libraries are the seed crate's datasets: titles "The <word> <word> <n>" with 16 words (each in about
 one title in eight) and a unique number, and authors "Author <n>".
@@ -24,8 +27,10 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from libris_tools.local.server import LocalServer  # noqa: E402  (after the path it lives on)
 
-server_binary, query_plans, seconds, connections, url_100k = sys.argv[1:6]
-url_1m = sys.argv[6] if len(sys.argv) > 6 else None
+args = sys.argv[1:]
+only = args.pop(0) if args and args[0] in ("--server-side-only", "--throughput-only") else None
+server_binary, query_plans, seconds, connections, url_100k = args[:5]
+url_1m = args[5] if len(args) > 5 else None
 seconds, connections = int(seconds), int(connections)
 data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "libris_tools", "bench", "data")
 runs = os.environ.get("QUERY_PLANS_RUNS", "7")
@@ -100,19 +105,35 @@ def throughput(url):
         ("GET /books?q=4242", "/books?q=4242", None),
         ("GET /books?q=orch (prefix, 12 % of titles)", "/books?q=orch", None),
     ]
+    rounds = int(os.environ.get("THROUGHPUT_ROUNDS", "3"))
+    runs = {name: [] for name, _, _ in cases}
+    started = os.getloadavg()
     try:
-        results = [(name, *wrk(server.base, path, script)) for name, path, script in cases]
+        for _ in range(rounds):
+            for name, path, script in cases:
+                runs[name].append(wrk(server.base, path, script))
     finally:
         server.stop()
-    detail = results[0][1]
-    print(f"\n### Throughput, 100,000 books (wrk -t2 -c{connections} -d{seconds}s, one run, same server)\n")
-    print("| case | req/s | p50 ms | share of GET /books/{id} | non-2xx |")
+    ended = os.getloadavg()
+    detail = [rps for rps, _, _ in runs[cases[0][0]]]
+    print(f"\n### Throughput, 100,000 books (wrk -t2 -c{connections} -d{seconds}s, {rounds} rounds, one server)\n")
+    print(f"Load average (1, 5, 15 min) before: {started[0]:.2f}, {started[1]:.2f}, {started[2]:.2f}; "
+          f"after: {ended[0]:.2f}, {ended[1]:.2f}, {ended[2]:.2f}.\n")
+    print("| case | req/s, median | p50 ms, median | share of GET /books/{id}: median (per round) | non-2xx |")
     print("|---|---|---|---|---|")
-    for name, rps, p50, errors in results:
-        print(f"| {name} | {rps:.0f} | {p50:.2f} | {100 * rps / detail:.0f} % | {errors} |")
+    for name, _, _ in cases:
+        rates = [rps for rps, _, _ in runs[name]]
+        shares = [100 * rps / base for rps, base in zip(rates, detail)]
+        per_round = ", ".join(f"{share:.0f}" for share in shares)
+        errors = sum(errors for _, _, errors in runs[name])
+        p50 = statistics.median(p50 for _, p50, _ in runs[name])
+        print(f"| {name} | {statistics.median(rates):.0f} | {p50:.2f} | **{statistics.median(shares):.0f} %** "
+              f"({per_round}) | {errors} |")
 
 
-server_side(url_100k, "100,000 books")
-if url_1m:
-    server_side(url_1m, "1,000,000 books")
-throughput(url_100k)
+if only != "--throughput-only":
+    server_side(url_100k, "100,000 books")
+    if url_1m:
+        server_side(url_1m, "1,000,000 books")
+if only != "--server-side-only":
+    throughput(url_100k)

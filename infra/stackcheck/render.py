@@ -112,12 +112,12 @@ class Renderer:
                 i += 2
             elif text.startswith("${", i):
                 end = text.find("}", i)
-                try:
-                    (path,) = parse_interpolations(text[i : end + 1]) if end > 0 else [None]
-                except (InterpolationError, ValueError) as exc:
-                    raise RenderError(f"{where}: {exc}") from exc
-                if path is None:
+                if end < 0:
                     raise RenderError(f"{where}: unterminated interpolation in {text!r}")
+                try:
+                    (path,) = parse_interpolations(text[i : end + 1])
+                except (InterpolationError, ValueError) as exc:  # ValueError: not exactly one reference
+                    raise RenderError(f"{where}: {exc}") from exc
                 out.append(self.as_string(self.reference(path, where), where))
                 i = end + 1
             else:

@@ -83,6 +83,7 @@ def test_expressions_evaluate_as_pulumi_yaml_does(expression, expected):
         ({"v": "${nowhere.id}"}, "names nothing"),
         ({"v": {"fn::invoke": {"function": "aws:index:getPartition", "arguments": {}}}}, "no stand-in for the look-up"),
         ({"v": {"fn::readFile": "x"}}, "cannot evaluate fn::readfile"),
+        ({"v": "a ${name"}, "unterminated interpolation"),
     ],
 )
 def test_what_cannot_be_rendered_is_an_error(variables, message):

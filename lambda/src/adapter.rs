@@ -35,7 +35,15 @@ where
     let mut request =
         poem::Request::builder().method(parts.method).uri(parts.uri).version(parts.version).body(body);
     *request.headers_mut() = parts.headers;
-    let (parts, body) = app.get_response(request).await.into_parts();
+    respond(app.get_response(request).await).await
+}
+
+/// A poem response as lambda_http's.
+///
+/// # Errors
+/// Only when the body cannot be read, which a buffered poem body never does.
+pub async fn respond(response: poem::Response) -> Result<Response<Body>, lambda_http::Error> {
+    let (parts, body) = response.into_parts();
     let bytes = body.into_vec().await?;
     let body = if bytes.is_empty() {
         Body::Empty

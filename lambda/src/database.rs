@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::Client as SecretsClient;
+use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
-use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector};
 use settings::{ExposeSecret, SecretUrl};
 
@@ -22,10 +22,13 @@ use crate::relay::{self, NoDelayRelay};
 use crate::tls::{self, ExtraCa};
 
 mod iam_login;
+mod refusal;
 mod secret;
 
 use iam_login::IamLogin;
 pub use iam_login::RENEW_AFTER;
+use refusal::Logins;
+pub use refusal::{PROBE_AFTER, refused_for_capacity};
 pub use secret::{DbSecret, SecretError, fetch_secret};
 
 /// Why the pool cannot be set up. Each cause is kept as the source, for the one cause-chain formatter
@@ -76,6 +79,8 @@ pub struct Pool {
     iam: Option<Arc<IamLogin>>,
     /// Carries the pool's connections when they may use TLS; lives as long as the pool.
     relay: Option<Arc<NoDelayRelay>>,
+    /// The logins the pool has completed, for [`Pool::refused_login`].
+    logins: Arc<Logins>,
 }
 
 impl Pool {
@@ -100,16 +105,21 @@ impl Pool {
         if self.db.get_database_backend() != DbBackend::Postgres {
             return false;
         }
-        let pool = self.db.get_postgres_connection_pool();
-        let options = pool.connect_options();
-        match tokio::time::timeout(pool.options().get_acquire_timeout(), options.connect()).await {
-            Ok(Ok(connection)) => {
-                drop(connection.close().await);
-                false
-            }
-            Ok(Err(error)) => refused_for_credentials(&error),
-            Err(_elapsed) => false,
+        refusal::try_login(self.db.get_postgres_connection_pool(), Duration::MAX)
+            .await
+            .is_some_and(|error| refused_for_credentials(&error))
+    }
+
+    /// For a request about to start: `None` when the pool holds a connection already; otherwise a future
+    /// that resolves only if the login this request will need is being refused for lack of connections
+    /// (SQLSTATE 53300 or 57P03), so that the request can answer 503 at once rather than wait out the
+    /// acquire timeout while sqlx retries. Race it against the request (see [`refusal`] for how).
+    #[must_use]
+    pub fn refused_login(&self) -> Option<impl Future<Output = ()> + use<>> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return None;
         }
+        refusal::watch(self.db.get_postgres_connection_pool(), &self.logins)
     }
 
     /// Call before each invocation's database work: in IAM mode, renews the token new connections log in
@@ -167,10 +177,12 @@ async fn connect_at(
                 .username(&secret.username)
                 .password(secret.password.expose_secret())
                 .database(name.as_deref().or(secret.dbname.as_deref()).unwrap_or("postgres"));
+            let logins = Arc::new(Logins::default());
             Ok(Pool {
-                db: wrap(pg_pool(settings, relay.clone()).connect_lazy_with(options)),
+                db: wrap(pg_pool(settings, relay.clone(), &logins).connect_lazy_with(options)),
                 iam: None,
                 relay,
+                logins,
             })
         }
         DbAuth::Iam { user, region } => {
@@ -180,10 +192,11 @@ async fn connect_at(
             let options = options.username(user).database(name.as_deref().unwrap_or("postgres"));
             // Signed now, so missing credentials fail the cold start rather than the first request.
             let (token, issued) = tokens.token().await?;
-            let pool = pg_pool(settings, relay.clone())
+            let logins = Arc::new(Logins::default());
+            let pool = pg_pool(settings, relay.clone(), &logins)
                 .connect_lazy_with(options.clone().password(token.expose_secret()));
             let iam = IamLogin::new(pool.clone(), options, tokens, issued);
-            Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)), relay })
+            Ok(Pool { db: wrap(pool), iam: Some(Arc::new(iam)), relay, logins })
         }
     }
 }
@@ -195,8 +208,9 @@ async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSet
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = PgConnectOptions::from_str(url).map_err(DbSetupError::Url)?;
         let (relay, options) = relay_if_wanted(options.disable_statement_logging(), pool.connect_timeout)?;
-        let db = wrap(pg_pool(pool, relay.clone()).connect_lazy_with(options));
-        return Ok(Pool { db, iam: None, relay });
+        let logins = Arc::new(Logins::default());
+        let db = wrap(pg_pool(pool, relay.clone(), &logins).connect_lazy_with(options));
+        return Ok(Pool { db, iam: None, relay, logins });
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -209,7 +223,7 @@ async fn connect_url(url: &SecretUrl, pool: &PoolSettings) -> Result<Pool, DbSet
         .connect_lazy(true)
         .test_before_acquire_if_idle_for(IDLE_PING_AFTER)
         .sqlx_logging(false);
-    Ok(Pool { db: Database::connect(options).await?, iam: None, relay: None })
+    Ok(Pool { db: Database::connect(options).await?, iam: None, relay: None, logins: Arc::default() })
 }
 
 fn relay_if_wanted(
@@ -246,8 +260,9 @@ const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
 
 /// `relay` is kept alive by the pool itself (captured by its `before_acquire` callback, which sqlx keeps
 /// as long as any handle to the pool): callers keep only the `DatabaseConnection`, and the relay must
-/// outlive every connection the pool will open.
-fn pg_pool(pool: &PoolSettings, relay: Option<Arc<NoDelayRelay>>) -> PgPoolOptions {
+/// outlive every connection the pool will open. `logins` counts the logins it completes.
+fn pg_pool(pool: &PoolSettings, relay: Option<Arc<NoDelayRelay>>, logins: &Arc<Logins>) -> PgPoolOptions {
+    let logins = logins.clone();
     PgPoolOptions::new()
         .max_connections(pool.max_connections)
         .min_connections(0)
@@ -255,6 +270,10 @@ fn pg_pool(pool: &PoolSettings, relay: Option<Arc<NoDelayRelay>>) -> PgPoolOptio
         .idle_timeout(pool.idle_timeout)
         .max_lifetime(pool.max_lifetime)
         .test_before_acquire(false)
+        .after_connect(move |_conn, _meta| {
+            logins.completed();
+            Box::pin(async { Ok(()) })
+        })
         .before_acquire(move |conn, meta| {
             let _relay = &relay;
             Box::pin(async move {

@@ -15,9 +15,10 @@ use std::time::Instant;
 
 use lambda_http::{Body, Request, Response};
 use openapi::auth::{Auth, DevKeyError};
+use openapi::problem::ApiError;
 use openapi::{AppState, CauseChain, app};
-use poem::EndpointExt;
 use poem::endpoint::BoxEndpoint;
+use poem::{EndpointExt, IntoResponse};
 use sea_orm::DatabaseConnection;
 
 use crate::adapter;
@@ -134,7 +135,7 @@ impl ApiFunction {
             let error = CauseChain(&error);
             tracing::error!(%error, "could not renew the RDS auth token; new connections may be refused");
         }
-        let response = adapter::handle(&current.app, event).await?;
+        let response = respond_unless_refused(&current, event).await?;
         let Some(retry) = retry else { return Ok(response) };
         if response.status() != 503 || !current.pool.login_refused().await {
             return Ok(response);
@@ -158,6 +159,29 @@ impl ApiFunction {
         }
     }
 }
+
+/// Serves `event`, but answers 503 at once when the login it waits for is refused for lack of
+/// connections (see [`Pool::refused_login`]); the request is then dropped before it reached the database.
+async fn respond_unless_refused(
+    current: &Current,
+    event: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let Some(refused) = current.pool.refused_login() else {
+        return adapter::handle(&current.app, event).await;
+    };
+    tokio::select! {
+        biased;
+        response = adapter::handle(&current.app, event) => response,
+        () = refused => {
+            tracing::warn!("the database refused a new connection (no connection to spare); answering 503");
+            Record::for_function().metric("LoginsRefused", Unit::Count, 1.0).emit();
+            adapter::respond(ApiError::unavailable_because(REFUSED).into_response()).await
+        }
+    }
+}
+
+/// What a client is told when the database has no connection to spare.
+const REFUSED: &str = "the database has no connection to spare; retry shortly";
 
 /// The pool and the app over it. The app's connection reports each statement's time to `statements`;
 /// the set-up time (reading the secret or signing a token, building the pool) is a metric of its own.

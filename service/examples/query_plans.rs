@@ -108,10 +108,15 @@ async fn explain_generic(db: &impl ConnectionTrait, statement: &Statement) -> Re
     let values = statement.values.as_ref().map(|v| v.0.as_slice()).unwrap_or_default();
     let types: Vec<&str> = values.iter().map(pg_type).collect::<Option<_>>().ok_or("unmapped value type")?;
     let literals: Vec<String> = values.iter().map(|v| PostgresQueryBuilder.value_to_string(v)).collect();
-    let (types, literals) = (types.join(", "), literals.join(", "));
-    db.execute_unprepared(&format!("PREPARE witness ({types}) AS {}", statement.sql)).await?;
+    // A statement with its values written in (a search's, on PostgreSQL) takes no parameter list.
+    let (types, literals) = if values.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (format!(" ({})", types.join(", ")), format!(" ({})", literals.join(", ")))
+    };
+    db.execute_unprepared(&format!("PREPARE witness{types} AS {}", statement.sql)).await?;
     db.execute_unprepared("SET plan_cache_mode = force_generic_plan").await?;
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) EXECUTE witness ({literals})");
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) EXECUTE witness{literals}");
     let rows = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await;
     db.execute_unprepared("RESET plan_cache_mode; DEALLOCATE witness").await?;
     Ok(rows?.iter().map(|row| row.try_get::<String>("", "QUERY PLAN")).collect::<Result<_, _>>()?)

@@ -1,7 +1,7 @@
 //! Authors: create, read, rename, delete (which detaches them from their books), list.
 
 use entity::{author, book_author};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -59,6 +59,9 @@ pub async fn rename_if<C: ConnectionTrait + TransactionTrait>(
             let changes = author::ActiveModel { name: Set(name), ..Default::default() };
             let result = guarded_update::<author::Entity>(changes, id, &expected).exec(txn).await?;
             settle::<author::Entity, _>(txn, id, result.rows_affected).await?;
+            // The books are read after the row is written: a credit change that read the old name holds a
+            // share lock on it, so the update waited for it and this read finds its book; one that reads
+            // after the update waits for this commit and reads the new name (see `books::keys`).
             refresh_author_keys(txn, &books_of(txn, id).await?).await?;
             get(txn, id).await
         })
@@ -88,6 +91,9 @@ pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
     transaction(db, |txn| {
         let expected = expected.clone();
         Box::pin(async move {
+            // Locked before its books are read: a credit being added holds a key-share lock on the row
+            // (its foreign key), so the delete waits for it and then finds its book (see `books::keys`).
+            author::Entity::find_by_id(id).lock(LockType::Update).one(txn).await?;
             let books = books_of(txn, id).await?;
             let result = guarded_delete::<author::Entity>(id, &expected).exec(txn).await?;
             settle::<author::Entity, _>(txn, id, result.rows_affected).await?;

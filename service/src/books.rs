@@ -16,10 +16,11 @@ use crate::{ConflictCode, Result, ServiceError, authors};
 mod detail;
 mod keys;
 mod list;
+mod rows;
 mod search;
 pub use detail::get;
 pub(crate) use keys::refresh_author_keys;
-pub use list::{BookFilter, BookSummary, available, list, of_author};
+pub use list::{BookFilter, BookSummary, ListedBook, available, list, of_author};
 pub use search::SearchQuery;
 
 /// What a librarian supplies to add a book.
@@ -124,7 +125,13 @@ async fn link_authors<C: ConnectionTrait>(db: &C, book_id: i64, author_ids: &[i6
         .into_iter()
         .filter(|id| !linked.contains(id))
         .map(|author_id| book_author::ActiveModel { book_id: Set(book_id), author_id: Set(author_id) });
-    book_author::Entity::insert_many(rows).exec_without_returning(db).await?;
+    book_author::Entity::insert_many(rows).exec_without_returning(db).await.map_err(|error| {
+        // An author deleted between the check above and this insert.
+        match classify(&error) {
+            DbFailure::ForeignKeyViolation => ServiceError::invalid("author_ids", "an author does not exist"),
+            _ => error.into(),
+        }
+    })?;
     Ok(())
 }
 

@@ -124,6 +124,9 @@ pub(crate) fn classify(error: &DbErr) -> DbFailure {
             Some("1811") => DbFailure::ForeignKeyViolation,
             // PostgreSQL: admin shutdown / cannot connect now / too many connections.
             Some("57P01" | "57P03" | "53300") => DbFailure::Unavailable,
+            // Class 08, connection exception: also what a pooler answers when it has no server connection
+            // to lend in time (PgBouncer's `query_wait_timeout` is 08P01, and it closes the client).
+            Some(code) if code.starts_with("08") => DbFailure::Unavailable,
             // The statement ran past the role's time limit (PostgreSQL's query_canceled; MariaDB's
             // max_statement_time) or waited too long for a lock: the database is overloaded for now, and
             // the connection is fine, so the next request may go through.

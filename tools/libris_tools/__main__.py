@@ -28,6 +28,7 @@ COMMANDS = {
     "lambda-e2e": ("checks.lambda_e2e", "main", "the release bootstrap under the Runtime API emulator [BOOTSTRAP]"),
     "previous-release-check": ("checks.previous_release", "main", "the previous release's API tests against the new schema"),
     "rehearsal": ("checks.rehearsal", "main", "the bootstrap with the stack's rendered environment, AWS stood in [BOOTSTRAP]"),
+    "storm": ("storm.main", "main", "hundreds of Lambda instances on a capped database [--short]"),
 }
 
 

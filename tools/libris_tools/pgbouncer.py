@@ -63,16 +63,12 @@ TRUST_AUTH = """;; The server trusts loopback; PgBouncer trusts its clients too,
 auth_type = trust"""
 
 
-def render_config(p, f, as_root, listen_addr="127.0.0.1", auth=TRUST_AUTH, tls=""):
-    """The configuration file: listening on `listen_addr`:`p`, clients authenticated as `auth` says and,
-    when `tls` holds PgBouncer's client_tls_* lines, over TLS."""
+def daemon_settings(p, f, as_root, listen_addr="127.0.0.1", auth=TRUST_AUTH, tls=""):
+    """The [pgbouncer] section's opening, shared by every PgBouncer the tools start: listening on
+    `listen_addr`:`p`, the files `f` (pid, log, users), clients authenticated as `auth` says and, when `tls`
+    holds PgBouncer's client_tls_* lines, over TLS; postgres is the admin."""
     user_line = f"user = {run_user()}" if as_root else ""
-    return f""";; Written by tools/libris_tools/pgbouncer.py: a local stand-in for AWS RDS Proxy. Do not edit; rerun scripts/pgbouncer-up.
-[databases]
-;; Any database name (the tests create random ones) is proxied to the local PostgreSQL.
-* = host=127.0.0.1 port={PG_PORT}
-
-[pgbouncer]
+    return f"""[pgbouncer]
 listen_addr = {listen_addr}
 listen_port = {p}
 ;; TCP only: no Unix socket.
@@ -87,7 +83,17 @@ log_disconnections = 0
 auth_file = {f["users"]}{tls}
 admin_users = postgres
 stats_users = postgres
+"""
 
+
+def render_config(p, f, as_root, listen_addr="127.0.0.1", auth=TRUST_AUTH, tls=""):
+    """The configuration file of the suite's proxy (see `daemon_settings` for the arguments)."""
+    return f""";; Written by tools/libris_tools/pgbouncer.py: a local stand-in for AWS RDS Proxy. Do not edit; rerun scripts/pgbouncer-up.
+[databases]
+;; Any database name (the tests create random ones) is proxied to the local PostgreSQL.
+* = host=127.0.0.1 port={PG_PORT}
+
+{daemon_settings(p, f, as_root, listen_addr, auth, tls)}
 ;; RDS Proxy multiplexes transactions, never sessions: a client holds a server connection only for
 ;; the length of one transaction.
 pool_mode = transaction

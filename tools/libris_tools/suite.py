@@ -85,6 +85,8 @@ def suite_steps(steps):
         steps.run("sea-orm-cli install joined", sea_orm_cli.join)
         steps.run("sea-orm-cli migrate from the repository root", lambda: tool("migrate-cli-check"))
         steps.run("migrations lint for a rolling deploy (squawk)", lambda: procs.run([paths.ROOT / "scripts" / "squawk-check"]))
+        steps.run("rolling deploy: the previous release's API tests against the new schema",
+                  lambda: tool("previous-release-check"))
         steps.run("through PgBouncer: API (also as the application role), rules, migrations; no session pinning",
                   through_pgbouncer)
         steps.run("crash safety: SIGKILL mid-load, restart, nothing acknowledged lost", lambda: tool("crash-check"))
@@ -98,6 +100,8 @@ def suite_steps(steps):
               lambda: tool("lambda-e2e", str(built["path"])))
     steps.run("the stack's configuration rehearsed: rendered environments, AWS stood in (moto, PgBouncer, TLS)",
               lambda: tool("rehearsal", str(built["path"])))
+    steps.run("the storm, short form: 60 instances for 20 s through PgBouncer on a capped database",
+              lambda: tool("storm", "--short", "--bootstrap", str(built["path"])))
     steps.run("TypeScript client scenario and Swagger UI in Chromium (also under /prod)",
               lambda: tool("clients-check"))
     steps.run("progenitor-generated Rust client's scenario", lambda: tool("rust-client-check"))

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use lambda::config::{DbSource, PoolSettings, SecretUrl};
-use lambda::database;
+use lambda::config::{DbSource, LambdaConfig, PoolSettings, SecretUrl};
+use lambda::database::{self, Aws};
+use lambda::function::ApiFunction;
 use migration::testkit::{Backend, TestDb};
 use openapi::auth::{Auth, RoleNames};
 use openapi::{AppState, app};
 use poem::test::TestClient;
 use poem::{Endpoint, Response};
+use sea_orm::ConnectionTrait;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
@@ -135,4 +137,63 @@ async fn a_cold_start_without_a_database_is_alive_but_not_ready() {
     assert!(took < Duration::from_secs(3), "{took:?}");
     switch.up();
     assert_eq!(status(&client, "/books").await.0, 200);
+}
+
+/// A Lambda HTTP API event for `GET path` (the `$default` stage fixture, path swapped).
+fn get_event(path: &str) -> lambda_http::Request {
+    let file = format!("{}/tests/events/fixtures/http_v2_default.json", env!("CARGO_MANIFEST_DIR"));
+    let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    event["rawPath"] = path.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["rawQueryString"] = "".into();
+    event["queryStringParameters"] = serde_json::json!({});
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// The API function as `bootstrap` builds it, logging in as `role` (trusted on loopback) with the default
+/// pool settings: one connection, a 3 s acquire timeout.
+async fn function_as(db: &TestDb, role: &str) -> ApiFunction {
+    let url = format!("postgres://{role}@127.0.0.1:5432/{}?sslmode=disable", db.name());
+    let config = LambdaConfig::from_lookup(|name| {
+        let value = match name {
+            "DATABASE_URL" => url.as_str(),
+            "DB_TLS_ALLOW_INSECURE" => "true",
+            "LIBRIS_AUTH" => "jwt",
+            "LIBRIS_AUTH_ISSUER" => "https://issuer.example",
+            "LIBRIS_AUTH_AUDIENCE" => "libris",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    })
+    .unwrap();
+    assert_eq!(config.pool.acquire_timeout, Duration::from_secs(3), "the default this test is about");
+    ApiFunction::with_aws(config, Aws::default()).await.unwrap()
+}
+
+/// PostgreSQL refuses a login at once when the budget is spent (SQLSTATE 53300, here a role's
+/// `CONNECTION LIMIT 0`); sqlx would retry it for the whole acquire timeout. The function answers 503 with
+/// `Retry-After` in a fraction of that, never a 500, and serves again once connections free up.
+#[tokio::test]
+async fn a_login_refused_for_lack_of_connections_is_a_fast_503_and_the_instance_recovers() {
+    let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
+    let role = format!("libris_capped_{}", db.name().trim_start_matches("libris_test_"));
+    db.conn.execute_unprepared(&format!("CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")).await.unwrap();
+    let function = function_as(&db, &role).await;
+
+    for path in ["/books", "/books", "/health/ready"] {
+        let started = Instant::now();
+        let response = function.handle(get_event(path)).await.unwrap();
+        let took = started.elapsed();
+        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!((response.status().as_u16(), retry_after.as_deref()), (503, Some("2")), "{path}");
+        assert!(took < Duration::from_secs(1), "{path}: a refused login answered after {took:?}");
+    }
+    assert_eq!(function.handle(get_event("/health")).await.unwrap().status(), 200, "liveness needs no login");
+
+    db.conn.execute_unprepared(&format!("ALTER ROLE {role} CONNECTION LIMIT -1")).await.unwrap();
+    let response = function.handle(get_event("/health/ready")).await.unwrap();
+    assert_eq!(response.status(), 200, "the same instance logs in once the budget allows it");
+
+    function.db().close().await.unwrap();
+    db.conn.execute_unprepared(&format!("DROP ROLE {role}")).await.unwrap();
 }

@@ -13,8 +13,17 @@ use migration::{Migrator, MigratorTrait};
 
 use introspect::{foreign_keys, tables, unique_keys};
 
-const TABLES: [&str; 8] =
-    ["authors", "book_authors", "books", "borrowers", "idempotency_keys", "loan_history", "loans", "reviews"];
+const TABLES: [&str; 9] = [
+    "authors",
+    "book_authors",
+    "books",
+    "borrowers",
+    "idempotency_keys",
+    "idempotency_slots",
+    "loan_history",
+    "loans",
+    "reviews",
+];
 
 /// SQLite's FTS5 index of the catalogue search: the virtual table and the tables it keeps its index in.
 const SQLITE_SEARCH_TABLES: [&str; 5] =

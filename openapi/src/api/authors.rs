@@ -10,7 +10,7 @@ use service::{authors as svc, books};
 
 use super::access::Token;
 use super::conditional::{Fetched, Saved, expected};
-use super::{ApiResult, AuthorCreated, BasePath, Db, Deleted, State, Tag, page, search};
+use super::{ApiResult, AuthorCreated, BasePath, Db, Deleted, DirectJson, State, Tag, page, search};
 use crate::dto::{Author, AuthorPage, AuthorPatch, BookPage, NewAuthor};
 
 #[derive(Debug, Default)]
@@ -141,7 +141,7 @@ impl AuthorsApi {
         Query(cursor): Query<Option<String>>,
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
-    ) -> ApiResult<Json<BookPage>> {
-        Ok(Json(books::of_author(&state.db, id, &page(cursor, limit)?).await?.into()))
+    ) -> ApiResult<DirectJson<BookPage>> {
+        Ok(DirectJson(books::of_author(&state.db, id, &page(cursor, limit)?).await?.into()))
     }
 }

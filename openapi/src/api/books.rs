@@ -12,7 +12,7 @@ use service::reviews::{self as reviews_svc};
 
 use super::access::{MaybeToken, Token};
 use super::conditional::{Fetched, Saved, expected};
-use super::{ApiResult, BasePath, BookCreated, Db, Deleted, ReviewCreated, State, Tag, page};
+use super::{ApiResult, BasePath, BookCreated, Db, Deleted, DirectJson, ReviewCreated, State, Tag, page};
 use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
@@ -79,10 +79,10 @@ impl BooksApi {
         Query(cursor): Query<Option<String>>,
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
-    ) -> ApiResult<Json<BookPage>> {
+    ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
         let filter = book_filter(title, q, author_id, published_from, published_to, available)?;
-        Ok(Json(svc::list(&state.db, &filter, &page).await?.into()))
+        Ok(DirectJson(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
     /// List available books
@@ -108,10 +108,10 @@ impl BooksApi {
         Query(cursor): Query<Option<String>>,
         /// Page size, 1 to 100 (default 20).
         Query(limit): Query<Option<i64>>,
-    ) -> ApiResult<Json<BookPage>> {
+    ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
         let filter = book_filter(title, q, author_id, published_from, published_to, None)?;
-        Ok(Json(svc::available(&state.db, &filter, &page).await?.into()))
+        Ok(DirectJson(svc::available(&state.db, &filter, &page).await?.into()))
     }
 
     /// Add a book

@@ -16,6 +16,7 @@ mod books;
 mod borrowers;
 pub mod conditional;
 mod db;
+mod direct_json;
 mod health;
 mod loans;
 mod reviews;
@@ -51,6 +52,8 @@ enum Tag {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
+
+pub use direct_json::DirectJson;
 
 /// The path prefix the app is served under (an API Gateway stage such as `/prod`), or empty.
 #[derive(Clone, Debug, Default)]

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{author, borrower, loan, loan_history, review};
 use poem_openapi::Object;
 use poem_openapi::types::Example;
+use serde::{Serialize, Serializer};
 
 use service::books::BookDetail;
 use service::page::Page;
@@ -19,12 +20,20 @@ pub use requests::{
 };
 
 /// A person who wrote books.
-#[derive(Clone, Debug, PartialEq, Object)]
+#[derive(Clone, Debug, PartialEq, Object, Serialize)]
 pub struct Author {
     pub id: i64,
     pub name: String,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// A time as poem-openapi writes it (`+00:00`, where chrono's serde form writes `Z`), for the types also
+/// served by [`crate::api::DirectJson`].
+fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339())
 }
 
 impl From<author::Model> for Author {
@@ -77,7 +86,7 @@ impl From<BookDetail> for Book {
 }
 
 /// A book as lists show it.
-#[derive(Clone, Debug, PartialEq, Object)]
+#[derive(Clone, Debug, PartialEq, Object, Serialize)]
 pub struct BookSummary {
     pub id: i64,
     pub title: String,
@@ -252,9 +261,10 @@ pub enum ReviewReader {
 
 /// Declares a page schema per item type: every list answers `{items, next_cursor}` the same way.
 macro_rules! page_object {
-    ($($page:ident => $item:ty),* $(,)?) => {$(
+    ($($(#[$extra:meta])* $page:ident => $item:ty),* $(,)?) => {$(
         #[doc = concat!("A page of `", stringify!($item), "`; pass `next_cursor` back as `cursor` for the next.")]
         #[derive(Clone, Debug, PartialEq, Object)]
+        $(#[$extra])*
         pub struct $page {
             pub items: Vec<$item>,
             /// Opaque; null on the last page.
@@ -271,6 +281,8 @@ macro_rules! page_object {
 }
 
 page_object!(
+    // Served by `DirectJson` (the books lists).
+    #[derive(Serialize)]
     BookPage => BookSummary,
     AuthorPage => Author,
     BorrowerPage => Borrower,
@@ -322,3 +334,6 @@ impl Example for Loan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,13 @@
-//! The books lists (`/books`, `/books/available`, an author's books): filters, search and keyset pages, in
-//! two statements a page whatever its size.
+//! The books lists (`/books`, `/books/available`, an author's books): filters, search and keyset pages. A
+//! page of a list is one statement, with the books' authors and availability, whatever its size; a page of a
+//! search one or two per tier (see `fetch_matches`).
 
+use chrono::NaiveDate;
 use entity::{author, book, book_author, loan};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 
+use super::rows::{self, Scan};
 use super::search::{AUTHOR_TIER, SearchQuery, TITLE_TIER};
 use crate::domain::CalendarDate;
 use crate::page::{ListKind, Page, PageRequest};
@@ -28,9 +28,18 @@ pub struct BookFilter {
 /// A book as lists show it: its fields, its authors and whether it can be borrowed now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BookSummary {
-    pub book: book::Model,
+    pub book: ListedBook,
     pub authors: Vec<author::Model>,
     pub available: bool,
+}
+
+/// The fields of a book a list shows: only these are read (a page's rows repeat them once per author).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedBook {
+    pub id: i64,
+    pub title: String,
+    pub isbn: Option<String>,
+    pub published_date: Option<NaiveDate>,
 }
 
 /// Lists books in id order (by relevance, then id, with `q`), filtered, one keyset page at a time.
@@ -73,9 +82,6 @@ pub async fn of_author<C: ConnectionTrait>(
     list_as(db, ListKind::AuthorBooks, &filter, page).await
 }
 
-/// The column holding the id of a listed book's active loan (none when the book is available).
-const LOAN_ID: &str = "active_loan_id";
-
 async fn list_as<C: ConnectionTrait>(
     db: &C,
     kind: ListKind,
@@ -84,8 +90,9 @@ async fn list_as<C: ConnectionTrait>(
 ) -> Result<Page<BookSummary>> {
     let backend = db.get_database_backend();
     let Some(q) = &filter.q else {
-        let rows = fetch(db, filters(filter, page.after(kind)?)?, page.fetch_limit()).await?;
-        return summarise(db, Page::from_rows(kind, page, rows, |(b, _)| b.id)).await;
+        let rows =
+            rows::fetch(db, filters(filter, page.after(kind)?)?, page.fetch_limit(), Scan::Walk).await?;
+        return Ok(Page::from_rows(kind, page, rows, |summary| summary.book.id));
     };
     // A search page is read tier by tier, each in id order: the title matches after the cursor, then, if
     // the page is not full yet, the author-only matches. Ordering all matches by (tier, id) in one
@@ -100,22 +107,20 @@ async fn list_as<C: ConnectionTrait>(
     let want = page.fetch_limit();
     let mut rows = Vec::new();
     if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
-        let condition = |indexed| Ok(filters(filter, None)?.add(q.title_condition(backend, indexed)));
-        let found = fetch_matches(db, condition, after.map(|(_, id)| id), want).await?;
+        let condition = filters(filter, None)?.add(q.title_condition(backend));
+        let found = fetch_matches(db, &condition, after.map(|(_, id)| id), want).await?;
         rows.extend(found.into_iter().map(|row| (TITLE_TIER, row)));
     }
     let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     if fetched < want {
         let bound = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map(|(_, id)| id);
-        let condition = |indexed| {
-            let title = q.title_condition(backend, indexed).not();
-            Ok(filters(filter, None)?.add(q.condition(backend, indexed)).add(title))
-        };
-        let found = fetch_matches(db, condition, bound, want - fetched).await?;
+        let title = q.title_condition(backend).not();
+        let condition = filters(filter, None)?.add(q.condition(backend)).add(title);
+        let found = fetch_matches(db, &condition, bound, want - fetched).await?;
         rows.extend(found.into_iter().map(|row| (AUTHOR_TIER, row)));
     }
-    let page = Page::from_ranked_rows(kind, page, rows, |(tier, (b, _))| (*tier, b.id));
-    summarise(db, page.map(|(_, row)| row)).await
+    let page = Page::from_ranked_rows(kind, page, rows, |(tier, summary)| (*tier, summary.book.id));
+    Ok(page.map(|(_, summary)| summary))
 }
 
 /// The list's filters, and the keyset bound when the page continues after an id.
@@ -177,83 +182,21 @@ const SEARCH_WINDOW: i64 = 4_000;
 /// table for a rare one) and reading the word's matches from the full-text index and sorting them (cheap
 /// for a rare word, every match for a common one). So both are asked for, each where it is cheap: first
 /// the next `SEARCH_WINDOW` ids in key order, which fills the page whenever the words are common; then,
-/// only if it did not, the rest from the index in any order, sorted (`ORDER BY id + 0`, which no index
-/// provides, so the planner cannot walk the key), which is cheap because the words are evidently rare.
+/// only if it did not, the rest from the index in any order, sorted, which is cheap because the words are
+/// evidently rare.
 async fn fetch_matches<C: ConnectionTrait>(
     db: &C,
-    condition: impl Fn(bool) -> Result<Condition>,
+    condition: &Condition,
     after: Option<i64>,
     limit: u64,
-) -> Result<Vec<(book::Model, bool)>> {
+) -> Result<Vec<BookSummary>> {
     let start = after.unwrap_or(0);
     let end = start.saturating_add(SEARCH_WINDOW);
-    // Not from the full-text index: intersecting a common word's matches with the window would read them all.
-    let window = condition(false)?.add(book::Column::Id.gt(start)).add(book::Column::Id.lte(end));
-    let mut rows = fetch_in(db, window, limit, KeyOrder::Walk).await?;
+    let mut rows = rows::fetch(db, condition.clone(), limit, Scan::Window { after: start, end }).await?;
     let found = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     if found < limit {
-        let rest = condition(true)?.add(book::Column::Id.gt(end));
-        rows.extend(fetch_in(db, rest, limit - found, KeyOrder::Sort).await?);
+        let rest = condition.clone().add(book::Column::Id.gt(end));
+        rows.extend(rows::fetch(db, rest, limit - found, Scan::Sort).await?);
     }
     Ok(rows)
-}
-
-/// Whether a page's id order may come from walking the primary key or must come from sorting the matches.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum KeyOrder {
-    Walk,
-    Sort,
-}
-
-async fn fetch<C: ConnectionTrait>(
-    db: &C,
-    condition: Condition,
-    limit: u64,
-) -> Result<Vec<(book::Model, bool)>> {
-    fetch_in(db, condition, limit, KeyOrder::Walk).await
-}
-
-/// One page of books matching `condition` in id order, each with whether it is available: `SELECT page.*,
-/// loans.id FROM (SELECT … FROM books WHERE … ORDER BY id LIMIT n) AS page LEFT JOIN loans …`.
-///
-/// The active loan rides along (one at most per book: `loans.book_id` is unique), so availability costs no
-/// statement of its own; joined outside the page's derived table, it is looked up for that page's books
-/// only, by index, however many books the condition matches.
-async fn fetch_in<C: ConnectionTrait>(
-    db: &C,
-    condition: Condition,
-    limit: u64,
-    order: KeyOrder,
-) -> Result<Vec<(book::Model, bool)>> {
-    let backend = db.get_database_backend();
-    let key = Expr::col((book::Entity, book::Column::Id));
-    let key = if order == KeyOrder::Sort { key.add(0) } else { key };
-    let inner = book::Entity::find().filter(condition).order_by(key, Order::Asc).limit(limit).into_query();
-    let page = Alias::new("page");
-    let statement = Query::select()
-        .column((page.clone(), Asterisk))
-        .expr_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID)
-        .from_subquery(inner, page.clone())
-        .left_join(
-            loan::Entity,
-            Expr::col((loan::Entity, loan::Column::BookId)).equals((page.clone(), book::Column::Id)),
-        )
-        .order_by((page, book::Column::Id), Order::Asc)
-        .to_owned();
-    let mut rows = Vec::new();
-    for row in db.query_all_raw(backend.build(&statement)).await? {
-        let loan_id: Option<i64> = row.try_get("", LOAN_ID)?;
-        rows.push((book::Model::from_query_result(&row, "")?, loan_id.is_none()));
-    }
-    Ok(rows)
-}
-
-/// Adds authors to a page of books: one statement, whatever the page size.
-async fn summarise<C: ConnectionTrait>(db: &C, page: Page<(book::Model, bool)>) -> Result<Page<BookSummary>> {
-    let ids: Vec<i64> = page.items.iter().map(|(b, _)| b.id).collect();
-    let mut authors = super::authors_of(db, &ids).await?;
-    Ok(page.map(|(book, available)| {
-        let mine = authors.extract_if(.., |(book_id, _)| *book_id == book.id).map(|(_, a)| a).collect();
-        BookSummary { available, authors: mine, book }
-    }))
 }

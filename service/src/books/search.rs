@@ -98,20 +98,19 @@ impl SearchQuery {
             && words.iter().any(|word| !word.is_empty() && word.starts_with(last.as_str()))
     }
 
-    /// The condition "is a result", for `backend`; `indexed: false` keeps PostgreSQL from answering it from
-    /// the full-text index (for a scan of a range of ids, where reading every match first would cost more).
-    pub(crate) fn condition(&self, backend: DbBackend, indexed: bool) -> Expr {
-        self.matched(backend, Scope::TitleAndAuthors, indexed)
+    /// The condition "is a result", for `backend`.
+    pub(crate) fn condition(&self, backend: DbBackend) -> Expr {
+        self.matched(backend, Scope::TitleAndAuthors)
     }
 
     /// The condition "every word is in the title", for `backend`: the results of the first tier.
-    pub(crate) fn title_condition(&self, backend: DbBackend, indexed: bool) -> Expr {
-        self.matched(backend, Scope::Title, indexed)
+    pub(crate) fn title_condition(&self, backend: DbBackend) -> Expr {
+        self.matched(backend, Scope::Title)
     }
 
-    fn matched(&self, backend: DbBackend, scope: Scope, indexed: bool) -> Expr {
+    fn matched(&self, backend: DbBackend, scope: Scope) -> Expr {
         match backend {
-            DbBackend::Postgres => self.postgres(scope, indexed),
+            DbBackend::Postgres => self.postgres(scope),
             DbBackend::Sqlite => self.sqlite(scope),
             _ => self.mysql(scope),
         }
@@ -119,7 +118,7 @@ impl SearchQuery {
 
     /// `books.search_vector @@ to_tsquery('simple', 'w1' & 'w2' & 'last':*)`, each word restricted to weight
     /// A (the title) for [`Scope::Title`]. The GIN index answers it.
-    fn postgres(&self, scope: Scope, indexed: bool) -> Expr {
+    fn postgres(&self, scope: Scope) -> Expr {
         let weight = if scope == Scope::Title { "A" } else { "" };
         let last = self.terms.len() - 1;
         let query = self
@@ -137,18 +136,12 @@ impl SearchQuery {
             })
             .collect::<Vec<_>>()
             .join(" & ");
-        // `|| ''` changes nothing but hides the column from the index.
-        let vector = if indexed {
-            r#""books"."search_vector""#
-        } else {
-            r#"("books"."search_vector" || ''::tsvector)"#
-        };
         // The query is written into the statement, not bound: PostgreSQL then plans each search for its
         // own words (a bound one, prepared and cached by the driver, gets a generic plan from its sixth
         // run, which parses the query again for every row and guesses every word's frequency). It is safe
         // as text: the words hold letters and digits only, and quotes are doubled all the same.
         let literal = query.replace('\'', "''");
-        Expr::cust(format!("{vector} @@ to_tsquery('simple', '{literal}')"))
+        Expr::cust(format!(r#""books"."search_vector" @@ to_tsquery('simple', '{literal}')"#))
     }
 
     /// `books.id IN (SELECT rowid FROM books_fts WHERE books_fts MATCH '"w1" "w2" "last"*')`, each phrase

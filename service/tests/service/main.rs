@@ -9,4 +9,5 @@ mod listing;
 mod loans;
 mod reviews;
 mod search;
+mod search_races;
 mod support;

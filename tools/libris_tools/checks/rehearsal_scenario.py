@@ -6,8 +6,9 @@ serves a public read and takes a write with a Cognito access token.
 
 Then the seeded mistakes, which prove that the rehearsal fails a stack that forgets a setting: each
 setting the code requires (infra/required-settings.json) is dropped from the rendered environment in turn
-and the cold start must report it through /init/error; and with DB_NAME dropped (not required, the driver
-falls back to the user's name) the public read must fail.
+and the cold start must report it through /init/error; with DB_NAME dropped (not required, the driver
+falls back to the user's name) the public read must fail; and the API given the migrator's secret must fail
+the check that it works as the application user.
 
 usage: python3 -m libris_tools.checks.rehearsal_scenario BOOTSTRAP FIXTURES_DIR WORKDIR   (the venv's python)
 """

@@ -26,8 +26,10 @@ def bin_dir():
 
 
 class PrivateCluster:
-    def __init__(self, directory):
+    def __init__(self, directory, settings=None):
+        """`settings`: server settings beyond the defaults (name -> value), such as a small max_connections."""
         self.directory = Path(directory)
+        self.settings = settings or {}
         self.data, self.log_path = self.directory / "data", self.directory / "server.log"
         self.port = free_port()
         self.bin = bin_dir()
@@ -47,6 +49,7 @@ class PrivateCluster:
                   "-E", "UTF8", "--locale=C.UTF-8")
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off")
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.log_path, "-o", options, "-w", "start")
         return self
 
