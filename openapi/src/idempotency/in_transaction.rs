@@ -40,9 +40,18 @@ impl Keyed {
     ) -> Result<(Response, bool), ApiError> {
         let now = Utc::now();
         let txn = self.state.db.begin().await.map_err(db_error)?;
-        let held = match store::take(&txn, self.scope(), fingerprint, now, terms.lease).await? {
-            Taken::Ours(held) => held,
-            other => return Ok((not_ours(other), false)),
+        // Every way out rolls back explicitly: a transaction merely dropped leaves its ROLLBACK queued on
+        // the pooled connection, and with it the slot's lock, until that connection is next used.
+        let held = match store::take(&txn, self.scope(), fingerprint, now, terms.lease).await {
+            Ok(Taken::Ours(held)) => held,
+            Ok(other) => {
+                rollback(txn).await;
+                return Ok((not_ours(other), false));
+            }
+            Err(error) => {
+                rollback(txn).await;
+                return Err(error.into());
+            }
         };
         let txn = Arc::new(txn);
         req.set_data(OperationTxn(Arc::clone(&txn)));
@@ -68,11 +77,17 @@ impl Keyed {
             rollback(txn).await;
             return self.keep_refusal(answer, response, fingerprint, terms).await;
         }
-        let kept = store::keep(&txn, held, self.scope(), fingerprint, answer, now, terms.ttl).await?;
-        if !kept {
-            // Another request with this key committed as our slot lock was taken: ours must not happen.
-            rollback(txn).await;
-            return self.kept_elsewhere(fingerprint, terms).await;
+        match store::keep(&txn, held, self.scope(), fingerprint, answer, now, terms.ttl).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another request with this key committed as our slot lock was taken: ours must not happen.
+                rollback(txn).await;
+                return self.kept_elsewhere(fingerprint, terms).await;
+            }
+            Err(error) => {
+                rollback(txn).await;
+                return Err(error.into());
+            }
         }
         txn.commit().await.map_err(db_error)?;
         Ok((response, true))
@@ -89,12 +104,24 @@ impl Keyed {
     ) -> Result<(Response, bool), ApiError> {
         let now = Utc::now();
         let txn = self.state.db.begin().await.map_err(db_error)?;
-        let held = match store::take(&txn, self.scope(), fingerprint, now, terms.lease).await? {
-            Taken::Ours(held) => held,
-            other => return Ok((not_ours(other), true)),
+        let kept = match store::take(&txn, self.scope(), fingerprint, now, terms.lease).await {
+            Ok(Taken::Ours(held)) => {
+                store::keep(&txn, held, self.scope(), fingerprint, answer, now, terms.ttl).await
+            }
+            Ok(other) => {
+                rollback(txn).await;
+                return Ok((not_ours(other), true));
+            }
+            Err(error) => Err(error),
         };
-        if store::keep(&txn, held, self.scope(), fingerprint, answer, now, terms.ttl).await? {
-            txn.commit().await.map_err(db_error)?;
+        match kept {
+            Ok(true) => txn.commit().await.map_err(db_error)?,
+            // Not kept (another answer is there, or the store failed): the refusal is still the answer.
+            Ok(false) => rollback(txn).await,
+            Err(error) => {
+                tracing::warn!(%error, "keeping a refusal failed; a retry runs afresh");
+                rollback(txn).await;
+            }
         }
         Ok((response, true))
     }
@@ -102,9 +129,9 @@ impl Keyed {
     /// The answer another request with the key kept while this one ran (and was rolled back).
     async fn kept_elsewhere(&self, fingerprint: &[u8], terms: Terms) -> Result<(Response, bool), ApiError> {
         let txn = self.state.db.begin().await.map_err(db_error)?;
-        let taken = store::take(&txn, self.scope(), fingerprint, Utc::now(), terms.lease).await?;
+        let taken = store::take(&txn, self.scope(), fingerprint, Utc::now(), terms.lease).await;
         rollback(txn).await;
-        Ok((not_ours(taken), true))
+        Ok((not_ours(taken?), true))
     }
 }
 
