@@ -132,6 +132,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     routes
         // Idempotency sees the path as routed, after a trailing slash is trimmed.
         .around(idempotency::idempotent)
+        .around(api::conditional::readable_preconditions)
         .around(slash::trim)
         .around(move |next, req| observe::limit_body(next, req, limit))
         .around(move |next, req| observe::time_limit(next, req, timeout))

@@ -9,11 +9,14 @@
 
 use serde_json::{Map, Value, json};
 use service::LoanLimits;
+use service::books::SearchQuery;
 use service::domain::{AuthSubject, Comment, Email, PageLimit, PersonName, Title};
 
 /// What `str::trim` strips (Unicode `White_Space`), spelled out: a regex's `\s` differs between the
 /// engines clients use (Python's includes U+001C–U+001F, ECMAScript's U+FEFF).
 const SPACE: &str = r"\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// A page cursor's alphabet: base64url without padding, as `service::page` writes it.
+const CURSOR: &str = "^[A-Za-z0-9_-]*$";
 /// `char::is_control` (Unicode `Cc`).
 const CONTROL: &str = r"\x00-\x1F\x7F-\x9F";
 /// The comment's control characters: all but line breaks and tabs.
@@ -52,6 +55,22 @@ fn search_term(max: usize) -> String {
     format!("^[{SPACE}]*(?:[^{SPACE}{CONTROL}](?:[^{CONTROL}]{{0,{inner}}}[^{SPACE}{CONTROL}])?)?[{SPACE}]*$")
 }
 
+/// An e-mail address (`service::domain::Email`): a local part of 1 to 64 characters without spaces,
+/// control characters or `@`, then a domain of two or more DNS labels (letters, digits, inner hyphens).
+/// The whole value's 254 characters are `maxLength`.
+fn email() -> String {
+    let local = Email::MAX_LOCAL_CHARS;
+    let label = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
+    format!("^[{SPACE}]*[^@{SPACE}{CONTROL}]{{1,{local}}}@{label}(?:\\.{label})+[{SPACE}]*$")
+}
+
+/// An ISBN's shape (`service::domain::Isbn`): ten characters (nine digits, then a digit or `X`) or
+/// thirteen digits, with hyphens and spaces anywhere between them. The check digit is the one rule no
+/// pattern can state; the description says it.
+fn isbn() -> String {
+    format!("^[{SPACE}]*[- ]*(?:(?:[0-9][- ]*){{9}}[0-9Xx]|(?:[0-9][- ]*){{12}}[0-9])[- ]*[{SPACE}]*$")
+}
+
 /// The request bodies that refuse unknown fields (`#[oai(deny_unknown_fields)]` on each in `dto::requests`).
 pub const CLOSED_BODIES: &[&str] = &[
     "NewBook",
@@ -80,8 +99,13 @@ fn field_rules(limits: LoanLimits) -> Vec<(&'static str, &'static str, Value)> {
         "x-rule": format!("1 to {} characters after trimming; no control characters, bidirectional overrides or zero-width characters", PersonName::MAX_CHARS),
     });
     let email = json!({
-        "minLength": 3,
-        "x-rule": format!("trimmed and lower-cased: at most {} characters, one local part of 1 to 64 bytes, '@', a domain of two or more labels of letters, digits and inner hyphens; no spaces or control characters", Email::MAX_CHARS),
+        "maxLength": Email::MAX_CHARS,
+        "pattern": email(),
+        "x-rule": format!("at most {} characters; trimmed and lower-cased: a local part of 1 to {} characters, '@', a domain of two or more labels of ASCII letters, digits and inner hyphens (an internationalised domain in its xn-- form); no spaces or control characters", Email::MAX_CHARS, Email::MAX_LOCAL_CHARS),
+    });
+    let isbn = json!({
+        "pattern": isbn(),
+        "x-rule": "its check digit must match (ISBN-10: the weighted sum modulo 11, where X is 10; ISBN-13: modulo 10)",
     });
     let subject = json!({
         "minLength": 1,
@@ -96,10 +120,13 @@ fn field_rules(limits: LoanLimits) -> Vec<(&'static str, &'static str, Value)> {
     let period = json!({
         "minimum": 1,
         "maximum": limits.max_period_days,
+        "default": limits.default_period_days,
         "x-rule": format!("the library's longest period ({} days here); absent: its default ({} days)", limits.max_period_days, limits.default_period_days),
     });
     vec![
         ("NewBook", "title", title.clone()),
+        ("NewBook", "isbn", isbn.clone()),
+        ("BookPatch", "isbn", isbn),
         ("BookPatch", "title", title),
         ("NewAuthor", "name", name.clone()),
         ("AuthorPatch", "name", name.clone()),
@@ -146,6 +173,9 @@ pub fn declare(spec: &mut Value, limits: LoanLimits) {
             let filter = match parameter["name"].as_str() {
                 Some("name") => Some(search_term(PersonName::MAX_CHARS)),
                 Some("email") => Some(search_term(Email::MAX_CHARS)),
+                Some("q") => Some(search_term(SearchQuery::MAX_CHARS)),
+                // Opaque, but always base64url without padding (`service::page`); blank is the first page.
+                Some("cursor") => Some(CURSOR.to_owned()),
                 _ => None,
             };
             let schema = parameter.get_mut("schema").and_then(Value::as_object_mut);

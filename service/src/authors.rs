@@ -142,7 +142,7 @@ pub async fn list<C: ConnectionTrait>(
 /// Checks that every id names an author, so a bad id is the caller's mistake rather than a database error.
 ///
 /// # Errors
-/// `Validation` on `author_ids` naming the first unknown id.
+/// `NotFound` naming the first unknown author.
 pub(crate) async fn ensure_exist<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
@@ -155,7 +155,7 @@ pub(crate) async fn ensure_exist<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Res
         .all(db)
         .await?;
     match ids.iter().find(|id| !found.contains(id)) {
-        Some(missing) => Err(ServiceError::invalid("author_ids", format!("author {missing} does not exist"))),
+        Some(missing) => Err(ServiceError::NotFound { entity: "author", id: *missing }),
         None => Ok(()),
     }
 }

@@ -77,7 +77,7 @@ fn isbn_conflict(error: sea_orm::DbErr) -> ServiceError {
 /// Adds a book (and its authors, atomically).
 ///
 /// # Errors
-/// `Validation` on `author_ids` for an unknown author; `Conflict(isbn_taken)` for a duplicate ISBN.
+/// `NotFound` for an unknown author; `Conflict(isbn_taken)` for a duplicate ISBN.
 pub async fn create<C: ConnectionTrait + TransactionTrait>(db: &C, input: NewBook) -> Result<BookDetail> {
     let NewBook { title, isbn, published_date, author_ids } = input;
     let (title, isbn) = (title.into_inner(), isbn.map(Isbn::into_inner));
@@ -121,14 +121,16 @@ async fn link_authors<C: ConnectionTrait>(db: &C, book_id: i64, author_ids: &[i6
         .into_tuple()
         .all(db)
         .await?;
-    let rows = ids
-        .into_iter()
-        .filter(|id| !linked.contains(id))
-        .map(|author_id| book_author::ActiveModel { book_id: Set(book_id), author_id: Set(author_id) });
+    let new: Vec<i64> = ids.into_iter().filter(|id| !linked.contains(id)).collect();
+    let Some(&first) = new.first() else { return Ok(()) };
+    let rows = new
+        .iter()
+        .map(|&author_id| book_author::ActiveModel { book_id: Set(book_id), author_id: Set(author_id) });
     book_author::Entity::insert_many(rows).exec_without_returning(db).await.map_err(|error| {
-        // An author deleted between the check above and this insert.
+        // An author deleted between the check above and this insert: a 404 as if the check had seen it.
+        // The database does not say which one; with several, the first stands for them.
         match classify(&error) {
-            DbFailure::ForeignKeyViolation => ServiceError::invalid("author_ids", "an author does not exist"),
+            DbFailure::ForeignKeyViolation => ServiceError::NotFound { entity: "author", id: first },
             _ => error.into(),
         }
     })?;
@@ -250,7 +252,7 @@ pub async fn delete_if<C: ConnectionTrait + TransactionTrait>(
 /// Replaces a book's authors with exactly the given ones.
 ///
 /// # Errors
-/// `NotFound` for the book; `Validation` on `author_ids` for an unknown author.
+/// `NotFound` for the book or an unknown author.
 pub async fn set_authors<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     book_id: i64,
@@ -262,8 +264,7 @@ pub async fn set_authors<C: ConnectionTrait + TransactionTrait>(
 /// Replaces a book's authors if its page is still at an expected revision.
 ///
 /// # Errors
-/// `NotFound` for the book; `Stale` when its page is at another revision; `Validation` on `author_ids`
-/// for an unknown author.
+/// `NotFound` for the book or an unknown author; `Stale` when its page is at another revision.
 pub async fn set_authors_if<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     book_id: i64,
@@ -291,7 +292,7 @@ pub async fn set_authors_if<C: ConnectionTrait + TransactionTrait>(
 /// Adds one author to a book; adding one already there changes nothing.
 ///
 /// # Errors
-/// `NotFound` for the book; `Validation` on `author_ids` for an unknown author.
+/// `NotFound` for the book or an unknown author.
 pub async fn add_author<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     book_id: i64,

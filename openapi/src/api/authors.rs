@@ -58,7 +58,12 @@ impl AuthorsApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewAuthor>,
     ) -> ApiResult<AuthorCreated> {
@@ -77,7 +82,7 @@ impl AuthorsApi {
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
         #[oai(
             name = "If-None-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Author>> {
@@ -97,7 +102,7 @@ impl AuthorsApi {
         /// The author's `ETag` as you read it: renamed only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
         body: Json<AuthorPatch>,
@@ -122,7 +127,7 @@ impl AuthorsApi {
         /// The author's `ETag` as you read it: deleted only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {

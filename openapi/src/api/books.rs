@@ -1,6 +1,7 @@
 //! `/books`: the catalogue.
 
 use chrono::NaiveDate;
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
@@ -17,16 +18,24 @@ use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
 
+/// Whether the query string still names the retired `title` filter. It is no longer in the spec (no value
+/// of it is valid, so no client should be generated to send one), but a client written against the old
+/// spec gets a 422 saying what replaced it rather than a silently unfiltered list.
+fn names_retired_title(req: &Request) -> bool {
+    let query = req.uri().query().unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "title")
+}
+
 /// The books lists' filters, parsed: the retired `title`, the dates, then `q`.
 fn book_filter(
-    title: Option<String>,
+    retired_title: bool,
     q: Option<String>,
     author_id: Option<i64>,
     published_from: Option<NaiveDate>,
     published_to: Option<NaiveDate>,
     available: Option<bool>,
 ) -> ApiResult<BookFilter> {
-    if title.is_some() {
+    if retired_title {
         // Refused rather than ignored: a client still sending it would silently get the unfiltered list.
         return Err(ServiceError::Validation {
             field: "title",
@@ -56,15 +65,14 @@ impl BooksApi {
     /// (`q=bronte` finds "Wuthering Heights" by Emily Brontë, `q=le guin` Ursula K. Le Guin's books,
     /// `q=dun` finds "Dune"). Results whose title holds every word come first, then those found through
     /// their authors, each in id order; the cursor keeps that order. At most 200 characters, 8 words of at
-    /// most 64 characters each.
+    /// most 64 characters each, and at least one letter or digit. The retired `title` filter is refused
+    /// with 422.
     #[oai(path = "/books", method = "get", operation_id = "listBooks")]
     #[expect(clippy::too_many_arguments, reason = "one parameter per documented query filter")]
     async fn list(
         &self,
         state: State<'_>,
-        /// Retired: refused with 422; use `q`.
-        #[oai(deprecated)]
-        Query(title): Query<Option<String>>,
+        req: &Request,
         /// Search words, e.g. `le guin` or `dun` (see the operation's description).
         Query(q): Query<Option<String>>,
         /// Only books credited to this author.
@@ -81,7 +89,8 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter = book_filter(title, q, author_id, published_from, published_to, available)?;
+        let filter =
+            book_filter(names_retired_title(req), q, author_id, published_from, published_to, available)?;
         Ok(DirectJson(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
@@ -93,9 +102,7 @@ impl BooksApi {
     async fn available(
         &self,
         state: State<'_>,
-        /// Retired: refused with 422; use `q`.
-        #[oai(deprecated)]
-        Query(title): Query<Option<String>>,
+        req: &Request,
         /// Search words, e.g. `le guin` or `dun` (see the operation's description).
         Query(q): Query<Option<String>>,
         /// Only books credited to this author.
@@ -110,7 +117,7 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter = book_filter(title, q, author_id, published_from, published_to, None)?;
+        let filter = book_filter(names_retired_title(req), q, author_id, published_from, published_to, None)?;
         Ok(DirectJson(svc::available(&state.db, &filter, &page).await?.into()))
     }
 
@@ -137,7 +144,12 @@ impl BooksApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBook>,
     ) -> ApiResult<BookCreated> {
@@ -159,7 +171,7 @@ impl BooksApi {
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
         #[oai(
             name = "If-None-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Book>> {
@@ -182,7 +194,7 @@ impl BooksApi {
         /// The book's `ETag` as you read it: the change is made only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
         body: Json<BookPatch>,
@@ -207,7 +219,7 @@ impl BooksApi {
         /// The book's `ETag` as you read it: deleted only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {
@@ -230,7 +242,7 @@ impl BooksApi {
         /// The book's `ETag` as you read it: replaced only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
         body: Json<BookAuthors>,
@@ -266,7 +278,12 @@ impl BooksApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBookAuthor>,
     ) -> ApiResult<Json<Vec<Author>>> {
@@ -290,7 +307,7 @@ impl BooksApi {
         /// The book's `ETag` as you read it: removed only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Json<Vec<Author>>> {
@@ -344,7 +361,12 @@ impl BooksApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewReview>,
     ) -> ApiResult<ReviewCreated> {

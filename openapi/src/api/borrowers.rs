@@ -80,7 +80,12 @@ impl BorrowersApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewBorrower>,
     ) -> ApiResult<BorrowerCreated> {
@@ -102,7 +107,7 @@ impl BorrowersApi {
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
         #[oai(
             name = "If-None-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Borrower>> {
@@ -123,7 +128,7 @@ impl BorrowersApi {
         /// The borrower's `ETag` as you read it: changed only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
         body: Json<BorrowerPatch>,
@@ -147,7 +152,7 @@ impl BorrowersApi {
         /// The borrower's `ETag` as you read it: deleted only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {

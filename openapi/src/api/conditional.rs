@@ -4,6 +4,10 @@
 //! revision behind a tag and the atomic check are the service's (`service::versioning`); this module only
 //! speaks HTTP.
 
+use std::sync::Arc;
+
+use poem::http::header;
+use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
@@ -11,6 +15,29 @@ use service::Expected;
 
 use super::ApiResult;
 use crate::problem::ApiError;
+
+/// Middleware: an `If-Match` or `If-None-Match` with a byte outside visible ASCII and tab is a 400.
+///
+/// poem's header parameters read such a value as no header at all, which would turn a malformed
+/// precondition into an unconditional write (or read). No entity tag the server makes holds one, and the
+/// spec's pattern for these headers allows none.
+pub(crate) async fn readable_preconditions<E: Endpoint>(
+    next: Arc<E>,
+    req: Request,
+) -> poem::Result<Response> {
+    for name in [header::IF_MATCH, header::IF_NONE_MATCH] {
+        let unreadable = req
+            .headers()
+            .get_all(&name)
+            .iter()
+            .any(|value| !value.as_bytes().iter().all(|b| *b == b'\t' || (0x20..0x7f).contains(b)));
+        if unreadable {
+            let detail = format!("{name}: not `*` or a list of entity tags (only visible ASCII is)");
+            return Ok(ApiError::malformed(detail).into_response());
+        }
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
 
 /// The strong entity tag of a revision.
 #[must_use]
@@ -107,15 +134,22 @@ struct Tag {
 
 impl Tags {
     /// `*`, or a comma-separated list of entity tags (RFC 9110 §8.8.3): `"a", W/"b"`. Exactly what the
-    /// spec's pattern for these headers allows.
+    /// spec's pattern for these headers allows. Empty list elements are skipped and an empty value is an
+    /// empty list, as RFC 9110 §5.6.1.2 requires of a recipient (`"a", , "b"` is the list of `a` and `b`;
+    /// an empty `If-Match` matches nothing, an empty `If-None-Match` leaves the `GET` unconditional).
     fn parse(raw: &str) -> ApiResult<Self> {
+        const OWS: [char; 2] = [' ', '\t'];
         let malformed = || ApiError::malformed(format!("not `*` or a list of entity tags: {raw:?}"));
-        if raw == "*" {
+        if raw.trim_matches(OWS) == "*" {
             return Ok(Self::Any);
         }
         let mut tags = Vec::new();
-        let mut rest = raw;
-        loop {
+        let mut rest = raw.trim_start_matches(OWS);
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix(',') {
+                rest = after.trim_start_matches(OWS);
+                continue;
+            }
             let (weak, quoted) = match rest.strip_prefix("W/") {
                 Some(after) => (true, after),
                 None => (false, rest),
@@ -127,12 +161,12 @@ impl Tags {
                 return Err(malformed());
             }
             tags.push(Tag { weak, opaque: opaque.to_owned() });
-            let after = body[end + 1..].trim_start_matches([' ', '\t']);
-            if after.is_empty() {
-                return Ok(Self::List(tags));
+            rest = body[end + 1..].trim_start_matches(OWS);
+            if !rest.is_empty() && !rest.starts_with(',') {
+                return Err(malformed());
             }
-            rest = after.strip_prefix(',').ok_or_else(malformed)?.trim_start_matches([' ', '\t']);
         }
+        Ok(Self::List(tags))
     }
 
     /// Weak comparison (what `If-None-Match` uses): the opaque parts agree, weak or not.
@@ -161,9 +195,17 @@ mod tests {
             Tags::parse("\"3-ab\" ,W/\"4\",\t\"\"").unwrap(),
             Tags::List(vec![tag(false, "3-ab"), tag(true, "4"), tag(false, "")])
         );
-        for bad in ["", " *", "3", "\"3", "\"3\" x", "W/3", "\"a\"b\"", "\"é\"", "\"a\",", "\"a\",,\"b\""] {
+        for bad in ["3", "\"3", "\"3\" x", "W/3", "\"a\"b\"", "\"é\"", "*, \"a\"", "\"a\" *"] {
             assert!(Tags::parse(bad).is_err(), "{bad:?}");
         }
+        // RFC 9110 §5.6.1.2: empty list elements are no elements; an empty value is an empty list.
+        assert_eq!(Tags::parse("").unwrap(), Tags::List(vec![]));
+        assert_eq!(Tags::parse(" , ,").unwrap(), Tags::List(vec![]));
+        assert_eq!(Tags::parse(" * ").unwrap(), Tags::Any);
+        assert_eq!(
+            Tags::parse("\"a\",, \"b\",").unwrap(),
+            Tags::List(vec![tag(false, "a"), tag(false, "b")])
+        );
     }
 
     #[test]
@@ -174,5 +216,11 @@ mod tests {
         assert!(matches!(expected(None, true), Err(ApiError::PreconditionRequired(_))));
         assert!(Tags::parse("W/\"3\"").unwrap().weakly_match("3"));
         assert!(!Tags::parse("\"30\"").unwrap().weakly_match("3"));
+        assert_eq!(
+            expected(Some(""), false).unwrap(),
+            Expected::OneOf(vec![]),
+            "an empty If-Match matches nothing"
+        );
+        assert!(!Tags::parse("").unwrap().weakly_match("3"), "an empty If-None-Match matches nothing");
     }
 }

@@ -39,7 +39,12 @@ impl LoansApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
         body: Json<NewLoan>,
     ) -> ApiResult<LoanCreated> {
@@ -104,7 +109,12 @@ impl LoansApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
     ) -> ApiResult<Json<Loan>> {
         token.librarian()?;
@@ -136,7 +146,12 @@ impl LoansApi {
         /// Scoped to the caller and this operation; kept a day. 1 to 255 printable ASCII characters
         /// (a UUID is a good choice). The same key with another request: 422; while the first request
         /// with it still runs: 409 with `Retry-After`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$"))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(
+                pattern = r#"^[ \t]*(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,253}")[ \t]*$"#
+            )
+        )]
         Header(_idempotency_key): Header<Option<String>>,
     ) -> ApiResult<Json<Loan>> {
         token.librarian()?;

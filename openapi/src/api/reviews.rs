@@ -28,7 +28,7 @@ impl ReviewsApi {
         /// The `ETag` of the copy you hold: 304 with no body if it is still current.
         #[oai(
             name = "If-None-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_none_match): Header<Option<String>>,
     ) -> ApiResult<Fetched<Review>> {
@@ -56,7 +56,7 @@ impl ReviewsApi {
         /// The review's `ETag` as you read it: changed only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
         body: Json<ReviewPatch>,
@@ -79,7 +79,7 @@ impl ReviewsApi {
         /// The review's `ETag` as you read it: deleted only if it is still current (else 412).
         #[oai(
             name = "If-Match",
-            validator(pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#)
+            validator(pattern = r#"^[ \t]*(\*|((W/)?"[!#-~]*")?([ \t]*,[ \t]*((W/)?"[!#-~]*")?)*)[ \t]*$"#)
         )]
         Header(if_match): Header<Option<String>>,
     ) -> ApiResult<Deleted> {

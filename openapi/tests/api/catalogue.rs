@@ -47,7 +47,7 @@ async fn a_books_authors_are_replaced_added_and_removed(api: Api) {
     assert_eq!(names(&api.post(&format!("/books/{id}/authors"), json!({ "author_id": a })).await), [a, b]);
     assert_eq!(names(&api.delete(&format!("/books/{id}/authors/{b}")).await), [a]);
     api.delete(&format!("/books/{id}/authors/{b}")).await.problem(404);
-    api.post(&format!("/books/{id}/authors"), json!({ "author_id": 999 })).await.invalid("author_ids");
+    api.post(&format!("/books/{id}/authors"), json!({ "author_id": 999 })).await.problem(404);
 }
 
 async fn books_are_listed_with_filters_and_cursor(api: Api) {
@@ -81,8 +81,9 @@ async fn books_are_listed_with_filters_and_cursor(api: Api) {
     let available: Vec<_> =
         available.ok(200)["items"].as_array().unwrap().iter().map(|b| b["id"].as_i64().unwrap()).collect();
     assert_eq!(available, [ids[1], ids[2], ids[3], ids[4], gods]);
+    // A range that ends before it starts is a filter no book passes, not an invalid request.
     let dated = api.get("/books?published_from=2000-01-01&published_to=1990-01-01").await;
-    dated.invalid("published_from");
+    assert_eq!(dated.ok(200)["items"], json!([]));
 }
 
 async fn authors_are_managed_and_list_their_books(api: Api) {

@@ -126,6 +126,18 @@ impl Api {
         Self::reply(request.send().await.0).await
     }
 
+    /// A request with one header given as raw bytes (obs-text and the like, which `send` cannot spell).
+    pub async fn send_header_bytes(&self, method: Method, path: &str, name: &str, value: &[u8]) -> Reply {
+        let mut request = self
+            .client
+            .request(method, path)
+            .header(name, poem::http::HeaderValue::from_bytes(value).unwrap());
+        if let Some(token) = self.token.lock().unwrap().as_deref() {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        Self::reply(request.send().await.0).await
+    }
+
     pub async fn reply(response: Response) -> Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();

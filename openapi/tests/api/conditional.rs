@@ -11,6 +11,7 @@ crate::api_tests!(
     every_single_resource_get_sends_a_strong_etag_and_304s_a_current_copy,
     a_books_etag_changes_with_everything_its_page_shows,
     writes_with_a_stale_if_match_are_refused_with_412,
+    empty_tag_lists_are_lists_and_unreadable_ones_are_refused,
     fifty_racing_patches_with_one_if_match_change_the_book_once,
 );
 
@@ -117,6 +118,21 @@ async fn writes_with_a_stale_if_match_are_refused_with_412(api: Api) {
         .problem(412);
     with_if_match(&api, Method::DELETE, &format!("{authors}/{other}"), None, &book_tag).await.problem(412);
     assert_eq!(api.get(&format!("/books/{book}")).await.ok(200)["authors"][0]["id"], json!(other));
+}
+
+/// RFC 9110 §5.6.1.2: empty list elements are no elements, so an empty `If-Match` matches nothing and an
+/// empty `If-None-Match` leaves a `GET` unconditional; a value with bytes no entity tag has is a 400, never
+/// read as no precondition at all.
+async fn empty_tag_lists_are_lists_and_unreadable_ones_are_refused(api: Api) {
+    let path = format!("/authors/{}", api.author("Frank Herbert").await);
+    let tag = etag(&api.get(&path).await);
+    api.send_header_bytes(Method::GET, &path, "if-none-match", b"\x84").await.problem(400);
+    api.send_header_bytes(Method::DELETE, &path, "if-match", b"\"\x84\"").await.problem(400);
+    get_if_none_match(&api, &path, "").await.ok(200);
+    assert_eq!(get_if_none_match(&api, &path, &format!(", {tag} ,")).await.status, 304);
+    with_if_match(&api, Method::DELETE, &path, None, "").await.problem(412);
+    with_if_match(&api, Method::DELETE, &path, None, " , ,").await.problem(412);
+    with_if_match(&api, Method::DELETE, &path, None, &format!(",{tag},")).await.ok(204);
 }
 
 migration::backend_tests!(a_server_that_requires_if_match_refuses_blind_writes_with_428);

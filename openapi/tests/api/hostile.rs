@@ -11,6 +11,7 @@ crate::api_tests!(
     hostile_numbers_and_ids_are_refused,
     hostile_strings_are_stored_and_returned_literally,
     hostile_query_strings_and_cursors_are_refused,
+    the_first_and_last_rfc_3339_dates_are_stored_and_filtered,
 );
 
 async fn hostile_bodies_are_refused_with_the_right_problem(api: Api) {
@@ -120,4 +121,17 @@ async fn hostile_query_strings_and_cursors_are_refused(api: Api) {
         4,
         "data intact: the three books and \"Kept\""
     );
+}
+
+/// The first and last dates the server takes are stored, returned and filtered on, on every backend, with
+/// and without a search (which writes its dates into the statement).
+async fn the_first_and_last_rfc_3339_dates_are_stored_and_filtered(api: Api) {
+    for date in ["0001-01-01", "9999-12-31"] {
+        let book = api.create("/books", json!({ "title": date, "published_date": date })).await;
+        assert_eq!(api.get(&format!("/books/{book}")).await.ok(200)["published_date"], json!(date));
+        let page = api.get(&format!("/books?published_from={date}&published_to={date}")).await;
+        assert_eq!(page.ok(200)["items"][0]["id"], json!(book), "{date}");
+        let searched = api.get(&format!("/books?q={date}&published_from={date}&published_to={date}")).await;
+        assert_eq!(searched.ok(200)["items"][0]["id"], json!(book), "{date}, searched");
+    }
 }

@@ -96,7 +96,9 @@ impl SearchTerm {
 }
 
 /// A calendar date every backend stores and every client parses: years 1 to 9999 (RFC 3339's four digits;
-/// PostgreSQL refuses dates before 4714 BC, and chrono would also print five-digit years).
+/// PostgreSQL refuses dates before 4714 BC, and chrono would also print five-digit years). RFC 3339 also
+/// has year 0000, which PostgreSQL reads only as `0001-01-01 BC`, and a search writes its dates into the
+/// statement as text; until that is spelled for year 0, year 0 is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CalendarDate(chrono::NaiveDate);
 
@@ -181,18 +183,26 @@ impl AuthSubject {
 }
 
 /// An e-mail address, lower-cased so that uniqueness is case-insensitive on every backend.
+///
+/// The rule is one a regular expression states exactly, so the spec can declare it as a `pattern` (see
+/// `openapi::rules`): lengths are counted in characters of the value as sent, the domain is the DNS
+/// "letters, digits, hyphen" form (an internationalised domain is sent as its `xn--` A-labels, as SMTP
+/// without SMTPUTF8 carries it), and the value is lower-cased only once it has been checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
+    /// The longest value, spaces around it included (RFC 5321's 254-character path limit).
     pub const MAX_CHARS: usize = 254;
+    /// The longest local part, in characters.
+    pub const MAX_LOCAL_CHARS: usize = 64;
 
     /// # Errors
     /// `Validation` on `email` unless the value is `local@domain.tld` with sane lengths and characters.
     pub fn parse(raw: &str) -> Result<Self, ServiceError> {
         let invalid = |message: &str| ServiceError::invalid("email", message);
-        let value = raw.trim().to_lowercase();
-        if value.is_empty() || value.chars().count() > Self::MAX_CHARS {
+        let value = raw.trim();
+        if value.is_empty() || raw.chars().count() > Self::MAX_CHARS {
             return Err(invalid("must be between 1 and 254 characters"));
         }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -201,7 +211,7 @@ impl Email {
         let Some((local, domain)) = value.rsplit_once('@') else {
             return Err(invalid("must contain '@'"));
         };
-        if local.is_empty() || local.len() > 64 || local.contains('@') {
+        if local.is_empty() || local.chars().count() > Self::MAX_LOCAL_CHARS || local.contains('@') {
             return Err(invalid("must have a single '@' after 1 to 64 characters"));
         }
         let labels: Vec<&str> = domain.split('.').collect();
@@ -209,12 +219,12 @@ impl Email {
             !label.is_empty()
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         };
         if labels.len() < 2 || !labels.iter().all(label_ok) {
-            return Err(invalid("must have a domain such as example.org"));
+            return Err(invalid("must have a domain such as example.org (letters, digits and hyphens)"));
         }
-        Ok(Self(value))
+        Ok(Self(value.to_lowercase()))
     }
 
     #[must_use]

@@ -77,10 +77,29 @@ fn malformed_emails_are_rejected() {
         "a b@example.org",
         "ada@exa_mple.org",
         "ada@-x.org",
+        "ada@b\u{fc}cher.de",
+        "ada@\u{212a}.org",
     ] {
         assert_eq!(field(Email::parse(raw)), "email", "{raw:?}");
     }
     assert_eq!(field(Email::parse(&format!("{}@example.org", "a".repeat(65)))), "email");
+    assert_eq!(field(Email::parse(&format!("{}@example.org", "\u{fc}".repeat(65)))), "email");
+}
+
+#[test]
+fn email_lengths_count_characters_of_the_value_as_sent() {
+    let local = "\u{fc}".repeat(Email::MAX_LOCAL_CHARS);
+    assert_eq!(
+        Email::parse(&format!("{local}@example.org")).unwrap().into_inner(),
+        format!("{local}@example.org")
+    );
+    // Lower-casing U+0130 makes two characters of one: the limit applies to what was sent.
+    let dotted = "\u{130}".repeat(Email::MAX_LOCAL_CHARS);
+    assert!(Email::parse(&format!("{dotted}@example.org")).is_ok());
+    let domain = format!("{}.org", "d".repeat(Email::MAX_CHARS - 6));
+    assert!(Email::parse(&format!("a@{domain}")).is_ok());
+    assert_eq!(field(Email::parse(&format!(" a@{domain}"))), "email", "spaces around count");
+    assert_eq!(field(Email::parse(&format!("ab@{domain}"))), "email");
 }
 
 #[test]
@@ -162,8 +181,10 @@ fn search_terms_refuse_control_characters() {
 
 #[test]
 fn dates_stay_within_four_digit_years() {
-    let ok = chrono::NaiveDate::from_ymd_opt(1965, 8, 1).unwrap();
-    assert_eq!(CalendarDate::parse("published_date", ok).unwrap().get(), ok);
+    for ok in [(1965, 8, 1), (1, 1, 1), (9999, 12, 31)] {
+        let ok = chrono::NaiveDate::from_ymd_opt(ok.0, ok.1, ok.2).unwrap();
+        assert_eq!(CalendarDate::parse("published_date", ok).unwrap().get(), ok);
+    }
     for year in [-4713, 0, 10_000] {
         let date = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
         assert_eq!(field(CalendarDate::parse("published_date", date)), "published_date");

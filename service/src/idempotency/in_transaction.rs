@@ -7,13 +7,15 @@
 //! there is no row lock to take: a retry waits its turn and then finds the answer.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::idempotency_key::Entity;
+use entity::idempotency_key::{self, Entity};
 use entity::idempotency_slot;
 use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Statement,
+};
 
 use super::{Answer, Scope, Verdict, judge, key_of, row, this};
-use crate::error::lock_not_available;
+use crate::error::{DbFailure, classify, lock_not_available};
 use crate::{Result, ServiceError};
 
 /// What a request found when it took its key.
@@ -49,12 +51,19 @@ pub async fn take<C: ConnectionTrait>(
     now: DateTime<Utc>,
     lease: TimeDelta,
 ) -> Result<Taken> {
-    if !lock_slot(txn, scope).await? {
-        return Ok(Taken::InFlight);
-    }
-    // Read after the lock: whoever held it before us has committed (or rolled back) by now, and a
-    // READ COMMITTED statement sees that.
-    let Some(stored) = Entity::find_by_id(key_of(scope)).one(txn).await? else {
+    let stored = if txn.get_database_backend() == DbBackend::Postgres {
+        match lock_and_read(txn, scope).await? {
+            Some(stored) => stored,
+            None => return Ok(Taken::InFlight),
+        }
+    } else {
+        if !lock_slot(txn, scope).await? {
+            return Ok(Taken::InFlight);
+        }
+        // Read after the lock: whoever held it before us has committed (or rolled back) by now.
+        Entity::find_by_id(key_of(scope)).one(txn).await?
+    };
+    let Some(stored) = stored else {
         return Ok(Taken::Ours(Held { replaces: false }));
     };
     Ok(match judge(stored, fingerprint, now, lease) {
@@ -63,6 +72,34 @@ pub async fn take<C: ConnectionTrait>(
         Verdict::Replay(answer) => Taken::Replay(answer),
         Verdict::Running => Taken::InFlight,
     })
+}
+
+/// PostgreSQL: locks the key's slot and reads the key's row in one round trip; `None` when another
+/// transaction holds the slot. The row comes from the statement's snapshot, which may predate the commit
+/// of the slot's previous holder by a hair: then [`keep`] meets that holder's row and says so.
+async fn lock_and_read<C: ConnectionTrait>(
+    txn: &C,
+    scope: Scope<'_>,
+) -> Result<Option<Option<idempotency_key::Model>>> {
+    const SQL: &str = "SELECT k.* FROM idempotency_slots s LEFT JOIN idempotency_keys k \
+        ON k.caller = $1 AND k.operation = $2 AND k.key = $3 WHERE s.slot = $4 FOR UPDATE OF s NOWAIT";
+    let slot = slot_of(scope);
+    let values = [scope.caller.into(), scope.operation.into(), scope.key.into(), slot.into()];
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, SQL, values);
+    let row = match txn.query_one_raw(statement).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Err(missing(slot)),
+        Err(error) if lock_not_available(&error) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    if row.try_get::<Option<String>>("", "caller")?.is_none() {
+        return Ok(Some(None));
+    }
+    Ok(Some(Some(idempotency_key::Model::from_query_result(&row, "")?)))
+}
+
+fn missing(slot: i32) -> ServiceError {
+    ServiceError::Db(DbErr::RecordNotFound(format!("idempotency slot {slot}")))
 }
 
 /// Locks the key's slot without waiting: `false` when another transaction holds it.
@@ -77,7 +114,7 @@ async fn lock_slot<C: ConnectionTrait>(txn: &C, scope: Scope<'_>) -> Result<bool
         .await;
     match locked {
         Ok(Some(_)) => Ok(true),
-        Ok(None) => Err(ServiceError::Db(DbErr::RecordNotFound(format!("idempotency slot {slot}")))),
+        Ok(None) => Err(missing(slot)),
         Err(error) if lock_not_available(&error) => Ok(false),
         Err(error) => Err(error.into()),
     }
@@ -101,7 +138,9 @@ fn slot_of(scope: Scope<'_>) -> i32 {
 }
 
 /// Stores the answer of the request that holds `scope`, in its transaction: it commits with the
-/// operation's effect or not at all.
+/// operation's effect or not at all. `false` when another request's answer is already there (it
+/// committed just before [`take`] locked the slot): roll back, and [`take`] again in a new transaction
+/// to find it.
 ///
 /// # Errors
 /// Database failures only.
@@ -113,17 +152,20 @@ pub async fn keep<C: ConnectionTrait>(
     answer: Answer,
     now: DateTime<Utc>,
     ttl: TimeDelta,
-) -> Result<()> {
+) -> Result<bool> {
     let kept = row(scope, fingerprint, Some(answer), now, ttl);
     if held.replaces {
         // A sweep may have deleted the stale row since we read it: then there is nothing to update.
         let updated = Entity::update_many().set(kept.clone()).filter(this(scope)).exec(txn).await?;
         if updated.rows_affected == 1 {
-            return Ok(());
+            return Ok(true);
         }
     }
-    Entity::insert(kept).exec_without_returning(txn).await?;
-    Ok(())
+    match Entity::insert(kept).exec_without_returning(txn).await {
+        Ok(_) => Ok(true),
+        Err(error) if classify(&error) == DbFailure::UniqueViolation => Ok(false),
+        Err(error) => Err(error.into()),
+    }
 }
 
 #[cfg(test)]

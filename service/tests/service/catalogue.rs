@@ -121,11 +121,11 @@ async fn a_books_authors_can_be_replaced_added_and_removed(db: TestDb) {
 async fn unknown_author_ids_are_rejected(db: TestDb) {
     let a = author(&db.conn, "A").await;
     let id = book_by(&db.conn, "Kept", &[a]).await.book.id;
-    assert_invalid(books::set_authors(&db.conn, id, vec![a, a + 99]).await, "author_ids");
+    assert_not_found(books::set_authors(&db.conn, id, vec![a, a + 99]).await, "author");
     assert_eq!(books::get(&db.conn, id).await.unwrap().authors.len(), 1, "a failed replace changes nothing");
-    assert_invalid(books::add_author(&db.conn, id, a + 99).await, "author_ids");
+    assert_not_found(books::add_author(&db.conn, id, a + 99).await, "author");
     let input = NewBook { author_ids: vec![a + 99], ..NewBook::titled(title("New")) };
-    assert_invalid(books::create(&db.conn, input).await, "author_ids");
+    assert_not_found(books::create(&db.conn, input).await, "author");
     assert_eq!(books::list(&db.conn, &Default::default(), &Default::default()).await.unwrap().items.len(), 1);
 }
 

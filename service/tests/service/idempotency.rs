@@ -106,7 +106,7 @@ async fn a_taken_key_keeps_its_answer_with_the_transaction_or_not_at_all(db: Tes
     let Taken::Ours(held) = idempotency::take(&txn, scope("k"), b"request", now, lease).await.unwrap() else {
         panic!("a new key is ours");
     };
-    idempotency::keep(&txn, held, scope("k"), b"request", answer(), now, DAY.ttl).await.unwrap();
+    assert!(idempotency::keep(&txn, held, scope("k"), b"request", answer(), now, DAY.ttl).await.unwrap());
     txn.rollback().await.unwrap();
     assert_eq!(idempotency::find(db, scope("k")).await.unwrap(), None, "rolled back with the operation");
 
@@ -114,14 +114,18 @@ async fn a_taken_key_keeps_its_answer_with_the_transaction_or_not_at_all(db: Tes
     let Taken::Ours(held) = idempotency::take(&txn, scope("k"), b"request", now, lease).await.unwrap() else {
         panic!("a rolled-back key is free");
     };
-    idempotency::keep(&txn, held, scope("k"), b"request", answer(), now, TimeDelta::zero()).await.unwrap();
+    assert!(
+        idempotency::keep(&txn, held, scope("k"), b"request", answer(), now, TimeDelta::zero())
+            .await
+            .unwrap()
+    );
     txn.commit().await.unwrap();
 
     let later = Utc::now() + TimeDelta::seconds(1);
     let txn = db.begin().await.unwrap();
     let taken = idempotency::take(&txn, scope("k"), b"another", later, lease).await.unwrap();
     let Taken::Ours(held) = taken else { panic!("an expired key is a new key: {taken:?}") };
-    idempotency::keep(&txn, held, scope("k"), b"another", answer(), later, DAY.ttl).await.unwrap();
+    assert!(idempotency::keep(&txn, held, scope("k"), b"another", answer(), later, DAY.ttl).await.unwrap());
     txn.commit().await.unwrap();
     let row = idempotency::find(db, scope("k")).await.unwrap().unwrap();
     assert_eq!(
@@ -169,10 +173,25 @@ mod postgres_slot_locks {
         assert!(matches!(free, Taken::Ours(_)), "other keys are not held up: {free:?}");
         another_key.rollback().await.unwrap();
 
-        idempotency::keep(&first, held, scope("race"), b"request", answer(), now, DAY.ttl).await.unwrap();
+        assert!(
+            idempotency::keep(&first, held, scope("race"), b"request", answer(), now, DAY.ttl).await.unwrap()
+        );
         first.commit().await.unwrap();
         let txn = db.begin().await.unwrap();
         let after = idempotency::take(&txn, scope("race"), b"request", now, lease).await.unwrap();
         assert_eq!(after, Taken::Replay(answer()), "once committed, the answer is there for the next");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keep_says_so_when_another_answer_got_there_first() {
+        let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
+        let (db, now) = (&db.conn, Utc::now());
+        let txn = db.begin().await.unwrap();
+        let taken = idempotency::take(&txn, scope("late"), b"request", now, DAY.lease).await.unwrap();
+        let Taken::Ours(held) = taken else { panic!("a new key is ours: {taken:?}") };
+        // Another request's row, committed after our read (as when its commit and our lock crossed).
+        assert_eq!(idempotency::claim(db, scope("late"), b"request", DAY).await.unwrap(), Claim::Claimed);
+        let kept = idempotency::keep(&txn, held, scope("late"), b"request", answer(), now, DAY.ttl).await;
+        assert!(!kept.unwrap(), "the other row stays, and we are told");
     }
 }

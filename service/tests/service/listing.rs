@@ -145,7 +145,8 @@ async fn books_filter_by_words_author_date_and_availability(db: TestDb) {
         published_to: Some(date(1995, 1, 1)),
         ..Default::default()
     };
-    assert_invalid(books::list(&db.conn, &backwards, &PageRequest::default()).await, "published_from");
+    // A range that ends before it starts is a filter no book passes, not an invalid request.
+    assert!(books::list(&db.conn, &backwards, &PageRequest::default()).await.unwrap().items.is_empty());
 }
 
 async fn available_books_are_an_anti_join_that_keeps_the_cursor_in_the_subquery(mut db: TestDb) {
