@@ -4,7 +4,7 @@
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use lambda::config::{DbSource, LambdaConfig, PoolSettings, SecretUrl};
@@ -25,6 +25,8 @@ struct Switch {
     port: u16,
     up: Arc<AtomicBool>,
     links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Connections attempted through the switch, up or down.
+    attempts: Arc<AtomicUsize>,
 }
 
 impl Switch {
@@ -33,9 +35,11 @@ impl Switch {
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
         let links = Arc::new(Mutex::new(Vec::new()));
-        let (accept_up, accept_links) = (up.clone(), links.clone());
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let (accept_up, accept_links, accept_attempts) = (up.clone(), links.clone(), attempts.clone());
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
+                accept_attempts.fetch_add(1, Ordering::SeqCst);
                 if !accept_up.load(Ordering::SeqCst) {
                     drop(client);
                     continue;
@@ -48,7 +52,7 @@ impl Switch {
                 }));
             }
         });
-        Self { port, up, links }
+        Self { port, up, links, attempts }
     }
 
     async fn down(&self) {
@@ -153,10 +157,14 @@ fn get_event(path: &str) -> lambda_http::Request {
 /// The API function as `bootstrap` builds it, logging in as `role` (trusted on loopback) with the default
 /// pool settings: one connection, a 3 s acquire timeout.
 async fn function_as(db: &TestDb, role: &str) -> ApiFunction {
-    let url = format!("postgres://{role}@127.0.0.1:5432/{}?sslmode=disable", db.name());
+    function_at(&format!("postgres://{role}@127.0.0.1:5432/{}?sslmode=disable", db.name())).await
+}
+
+/// The API function as `bootstrap` builds it over `url`, with the default pool settings.
+async fn function_at(url: &str) -> ApiFunction {
     let config = LambdaConfig::from_lookup(|name| {
         let value = match name {
-            "DATABASE_URL" => url.as_str(),
+            "DATABASE_URL" => url,
             "DB_TLS_ALLOW_INSECURE" => "true",
             "LIBRIS_AUTH" => "jwt",
             "LIBRIS_AUTH_ISSUER" => "https://issuer.example",
@@ -204,6 +212,36 @@ async fn a_login_refused_for_lack_of_connections_is_a_fast_503_then_a_back_off_a
 
     function.db().close().await.unwrap();
     db.conn.execute_unprepared(&format!("DROP ROLE {role}")).await.unwrap();
+}
+
+/// A database that cannot be reached at all (the connection cut at once) backs the instance off too: after
+/// the first 503 the next ones come without a connection attempt, and the instance serves again by itself
+/// once the database is back.
+#[tokio::test]
+async fn an_unreachable_database_backs_the_instance_off_until_it_is_back() {
+    let Some(db) = TestDb::migrated(Backend::Postgres).await else { return };
+    let switch = Switch::start("127.0.0.1:5432".to_owned()).await;
+    switch.down().await;
+    let url = format!("{}?sslmode=disable", through(&db.url, switch.port));
+    let function = function_at(&url).await;
+
+    get(&function, "/health/ready", 503).await;
+    let attempts = switch.attempts.load(Ordering::SeqCst);
+    assert!(attempts > 0);
+    for _ in 0..3 {
+        let (took, retry_after) = get(&function, "/health/ready", 503).await;
+        assert_eq!(retry_after.as_deref(), Some("2"));
+        assert!(took < database::PROBE_AFTER / 2, "backing off, yet answered after {took:?}");
+    }
+    assert_eq!(switch.attempts.load(Ordering::SeqCst), attempts, "no connection attempted while backing off");
+
+    switch.up();
+    let started = Instant::now();
+    while function.handle(get_event("/health/ready")).await.unwrap().status() != 200 {
+        assert!(started.elapsed() < database::MAX_BACKOFF + Duration::from_secs(4), "no recovery by itself");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    function.db().close().await.unwrap();
 }
 
 /// Serves `GET path` through the function, checks its status and returns how long it took and its
