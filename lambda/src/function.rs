@@ -175,7 +175,11 @@ async fn respond_unless_refused(
 ) -> Result<Response<Body>, lambda_http::Error> {
     let attempt = match (current.pool.admit(), &current.backing_off) {
         (None, _) | (_, None) => return adapter::handle(&current.app, event).await,
-        (Some(Admission::BackOff), Some(closed)) => return adapter::handle(closed, event).await,
+        (Some(Admission::BackOff), Some(closed)) => {
+            // Counted apart from `LoginsRefused`: the server was not asked, so this is the load it was spared.
+            Record::for_function().metric("LoginsDeferred", Unit::Count, 1.0).emit();
+            return adapter::handle(closed, event).await;
+        }
         (Some(Admission::Attempt(attempt)), Some(_)) => attempt,
     };
     let logins = current.pool.logins_completed();
