@@ -17,7 +17,10 @@ negative cases when fuzzing). Each response is checked for:
   unsupported_method            a method the path does not take is answered 405 with `Allow`
   allow_header_conformance      `Allow` lists exactly the documented methods
   use_after_free                a deleted resource stays gone (stateful)
-  ensure_resource_availability  a created resource can be fetched at once (stateful)
+  ensure_resource_availability  NOT run yet: it reads any 404 after a create as "the created resource is
+                                missing", but POST /books/{id}/reviews answers 404 for a borrower_id in
+                                the body that names nothing (seed 5 at 150 examples: "borrower 6 does
+                                not exist" right after POST /books); to settle: 404 or 422 for ids in bodies
   ignored_auth                  an operation that declares authentication refuses a request without it
   object_level_authorization    one caller's resources are not served to another: listed, but Schemathesis
                                 skips it (with a warning) until two users are set up as `peers` in a Web
@@ -70,7 +73,7 @@ VERSION = "4.32.5"  # tools/requirements/schemathesis.txt
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
           "response_headers_conformance,negative_data_rejection,positive_data_acceptance,"
           "missing_required_header,unsupported_method,allow_header_conformance,use_after_free,"
-          "ensure_resource_availability,ignored_auth,object_level_authorization")
+          "ignored_auth,object_level_authorization")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 HOOKS = Path(__file__).with_name("st_hooks.py")
 # (name, mode, phases, token always sent): 1. everything, positive and negative data, the token sent as
