@@ -196,12 +196,21 @@ async fn malformed_keys_are_refused_and_keys_elsewhere_are_ignored(api: Api) {
 migration::backend_tests!(expired_keys_are_swept_by_later_requests);
 
 async fn expired_keys_are_swept_by_later_requests(db: migration::testkit::TestDb) {
-    let api = Api::configured(db, |state| state.idempotency_ttl = Duration::from_secs(1));
+    // A day to live, and the first twenty keys' expiry moved into the past: a slow machine cannot expire the
+    // live keys while the test runs (with a one-second TTL and a sleep, a loaded CI run saw four go).
+    let api = Api::configured(db, |state| state.idempotency_ttl = Duration::from_secs(86_400));
     for n in 0..20 {
         keyed(&api, "/authors", &format!("old-{n}"), json!({ "name": format!("Author {n}") })).await.ok(201);
     }
     assert_eq!(stored_keys(&api).await, 20);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    idempotency_key::Entity::update_many()
+        .col_expr(
+            idempotency_key::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::TimeDelta::seconds(1)),
+        )
+        .exec(&api.db.conn)
+        .await
+        .unwrap();
     let expired = keyed(&api, "/authors", "old-0", json!({ "name": "Someone else" })).await;
     expired.ok(201);
     assert!(!replayed(&expired), "an expired key is a new key");
