@@ -21,8 +21,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement, Value};
+#[path = "../tests/plans/generic.rs"]
+mod generic;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement};
 use service::books::{self, BookFilter, SearchQuery};
 use service::page::PageRequest;
 
@@ -87,7 +89,7 @@ async fn main() -> Result<(), Failure> {
         }
         println!("execution ms over {} runs: {times:?}", times.len());
         println!("{}", plan.join("\n"));
-        println!("generic plan:\n{}", explain_generic(&db, statement).await?.join("\n"));
+        println!("generic plan:\n{}", generic::explain(&db, statement).await?.join("\n"));
     }
     println!("next: {}", next.unwrap_or_default());
     Ok(())
@@ -99,38 +101,6 @@ async fn explain(db: &impl ConnectionTrait, statement: &Statement) -> Result<Vec
     let explain = Statement { sql, ..statement.clone() };
     let rows = db.query_all_raw(explain).await?;
     Ok(rows.iter().map(|row| row.try_get::<String>("", "QUERY PLAN")).collect::<Result<_, _>>()?)
-}
-
-/// The same, as a generic plan: the statement `PREPARE`d with the parameter types the driver binds, then
-/// `EXPLAIN (ANALYZE, BUFFERS) EXECUTE` under `plan_cache_mode = force_generic_plan`. (Plain `EXPLAIN` of a
-/// statement with bound values always plans for those values.)
-async fn explain_generic(db: &impl ConnectionTrait, statement: &Statement) -> Result<Vec<String>, Failure> {
-    let values = statement.values.as_ref().map(|v| v.0.as_slice()).unwrap_or_default();
-    let types: Vec<&str> = values.iter().map(pg_type).collect::<Option<_>>().ok_or("unmapped value type")?;
-    let literals: Vec<String> = values.iter().map(|v| PostgresQueryBuilder.value_to_string(v)).collect();
-    // A statement with its values written in (a search's, on PostgreSQL) takes no parameter list.
-    let (types, literals) = if values.is_empty() {
-        (String::new(), String::new())
-    } else {
-        (format!(" ({})", types.join(", ")), format!(" ({})", literals.join(", ")))
-    };
-    db.execute_unprepared(&format!("PREPARE witness{types} AS {}", statement.sql)).await?;
-    db.execute_unprepared("SET plan_cache_mode = force_generic_plan").await?;
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) EXECUTE witness{literals}");
-    let rows = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await;
-    db.execute_unprepared("RESET plan_cache_mode; DEALLOCATE witness").await?;
-    Ok(rows?.iter().map(|row| row.try_get::<String>("", "QUERY PLAN")).collect::<Result<_, _>>()?)
-}
-
-/// The PostgreSQL type sqlx binds a value as (unsigned integers go as `int8`).
-fn pg_type(value: &Value) -> Option<&'static str> {
-    match value {
-        Value::Int(_) => Some("integer"),
-        Value::BigInt(_) | Value::BigUnsigned(_) => Some("bigint"),
-        Value::String(_) => Some("text"),
-        Value::Bool(_) => Some("boolean"),
-        _ => None,
-    }
 }
 
 fn execution_ms(plan: &[String]) -> Option<f64> {

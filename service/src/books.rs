@@ -16,6 +16,7 @@ use crate::{ConflictCode, Result, ServiceError, authors};
 mod detail;
 mod keys;
 mod list;
+mod matches;
 mod rows;
 mod search;
 pub use detail::get;

@@ -1,13 +1,14 @@
 //! The books lists (`/books`, `/books/available`, an author's books): filters, search and keyset pages. A
 //! page of a list is one statement, with the books' authors and availability, whatever its size; a page of a
-//! search one or two per tier (see `fetch_matches`).
+//! search is read by `matches`.
 
 use chrono::NaiveDate;
 use entity::{author, book, book_author, loan};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 
-use super::rows::{self, Scan};
+use super::matches;
+use super::rows::{self, Scan, Shape};
 use super::search::{AUTHOR_TIER, SearchQuery, TITLE_TIER};
 use crate::domain::CalendarDate;
 use crate::page::{ListKind, Page, PageRequest};
@@ -88,15 +89,12 @@ async fn list_as<C: ConnectionTrait>(
     filter: &BookFilter,
     page: &PageRequest,
 ) -> Result<Page<BookSummary>> {
-    let backend = db.get_database_backend();
     let Some(q) = &filter.q else {
+        let condition = filters(filter, page.after(kind)?);
         let rows =
-            rows::fetch(db, filters(filter, page.after(kind)?), page.fetch_limit(), Scan::Walk).await?;
+            rows::fetch(db, condition, page.fetch_limit(), Shape::new(Scan::Walk, filter.available)).await?;
         return Ok(Page::from_rows(kind, page, rows, |summary| summary.book.id));
     };
-    // A search page is read tier by tier, each in id order: the title matches after the cursor, then, if
-    // the page is not full yet, the author-only matches. Ordering all matches by (tier, id) in one
-    // statement would sort every match first.
     let after = page.after_ranked(kind)?;
     if after.is_some_and(|(tier, _)| tier != TITLE_TIER && tier != AUTHOR_TIER) {
         return Err(ServiceError::invalid(
@@ -104,21 +102,7 @@ async fn list_as<C: ConnectionTrait>(
             "is not a cursor from this search; start again without it",
         ));
     }
-    let want = page.fetch_limit();
-    let mut rows = Vec::new();
-    if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
-        let condition = filters(filter, None).add(q.title_condition(backend));
-        let found = fetch_matches(db, &condition, after.map(|(_, id)| id), want).await?;
-        rows.extend(found.into_iter().map(|row| (TITLE_TIER, row)));
-    }
-    let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
-    if fetched < want {
-        let bound = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map(|(_, id)| id);
-        let title = q.title_condition(backend).not();
-        let condition = filters(filter, None).add(q.condition(backend)).add(title);
-        let found = fetch_matches(db, &condition, bound, want - fetched).await?;
-        rows.extend(found.into_iter().map(|row| (AUTHOR_TIER, row)));
-    }
+    let rows = matches::page(db, q, filter, after, page.fetch_limit()).await?;
     let page = Page::from_ranked_rows(kind, page, rows, |(tier, summary)| (*tier, summary.book.id));
     Ok(page.map(|(_, summary)| summary))
 }
@@ -128,7 +112,7 @@ async fn list_as<C: ConnectionTrait>(
 /// Filters are conditions that combine: a date range that ends before it starts is a filter no book
 /// passes (an empty page), as an author with no books is, not an invalid request; no schema could state
 /// a rule between two parameters, so a client could not know it.
-fn filters(filter: &BookFilter, after: Option<i64>) -> Condition {
+pub(super) fn filters(filter: &BookFilter, after: Option<i64>) -> Condition {
     let published_from = filter.published_from.map(CalendarDate::get);
     let published_to = filter.published_to.map(CalendarDate::get);
     let mut condition = Condition::all();
@@ -165,34 +149,4 @@ fn filters(filter: &BookFilter, after: Option<i64>) -> Condition {
         condition = condition.add(if available { Expr::not_exists(on_loan) } else { Expr::exists(on_loan) });
     }
     condition
-}
-
-/// How many ids past the cursor a search first looks at in id order.
-const SEARCH_WINDOW: i64 = 4_000;
-
-/// Up to `limit` books matching a search `condition` after `after`, in id order, at a cost bounded for
-/// common and rare words alike.
-///
-/// PostgreSQL cannot estimate how many books a word (let alone a prefix) matches well enough to choose
-/// between walking the primary key until a page is full (cheap for a common word, a scan of the whole
-/// table for a rare one) and reading the word's matches from the full-text index and sorting them (cheap
-/// for a rare word, every match for a common one). So both are asked for, each where it is cheap: first
-/// the next `SEARCH_WINDOW` ids in key order, which fills the page whenever the words are common; then,
-/// only if it did not, the rest from the index in any order, sorted, which is cheap because the words are
-/// evidently rare.
-async fn fetch_matches<C: ConnectionTrait>(
-    db: &C,
-    condition: &Condition,
-    after: Option<i64>,
-    limit: u64,
-) -> Result<Vec<BookSummary>> {
-    let start = after.unwrap_or(0);
-    let end = start.saturating_add(SEARCH_WINDOW);
-    let mut rows = rows::fetch(db, condition.clone(), limit, Scan::Window { after: start, end }).await?;
-    let found = u64::try_from(rows.len()).unwrap_or(u64::MAX);
-    if found < limit {
-        let rest = condition.clone().add(book::Column::Id.gt(end));
-        rows.extend(rows::fetch(db, rest, limit - found, Scan::Sort).await?);
-    }
-    Ok(rows)
 }

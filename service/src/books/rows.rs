@@ -2,21 +2,28 @@
 //! and whether it is on loan. Every books list and search page is read through [`fetch`].
 
 use entity::{author, book, book_author, loan};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, PostgresQueryBuilder, Query, SelectStatement};
-use sea_orm::{
-    Condition, ConnectionTrait, DbBackend, FromQueryResult, IdenStatic, Iterable, Order, Statement, Value,
-};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{Condition, ConnectionTrait, DbBackend, Order, QueryResult, Statement, Value};
 
 use super::list::{BookSummary, ListedBook};
 use crate::Result;
 
 /// The column holding the id of a listed book's active loan (none when the book is available).
 const LOAN_ID: &str = "active_loan_id";
-/// Column prefix of the authors in a page's rows (the book's own columns keep their names).
-const AUTHOR: &str = "a_";
+/// The rank column of a ranked page (see [`Shape::first`]).
+const RANK: &str = "first_tier";
 /// The book's columns a page reads, first in each row, in this order ([`ListedBook`]'s fields).
 const LISTED: [book::Column; 4] =
     [book::Column::Id, book::Column::Title, book::Column::Isbn, book::Column::PublishedDate];
+
+/// The author's columns a page reads, after the book's (and the loan's), in this order.
+const AUTHOR_COLUMNS: [author::Column; 5] = [
+    author::Column::Id,
+    author::Column::Name,
+    author::Column::CreatedAt,
+    author::Column::UpdatedAt,
+    author::Column::Version,
+];
 
 /// How a page's books are found in id order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,8 +40,31 @@ pub(super) enum Scan {
     Sort,
 }
 
-/// Up to `limit` books matching `condition` in id order, found as `scan` says, each with its authors (in id
-/// order) and whether it is available: `SELECT page.*, loans.id, authors.* FROM (SELECT … FROM books
+/// How one page is read, beyond its condition.
+#[derive(Clone, Debug)]
+pub(super) struct Shape {
+    pub scan: Scan,
+    /// What the condition already says of every book's availability (`Some` for the availability
+    /// lists): then the loans are not joined again.
+    pub available: Option<bool>,
+    /// A condition that ranks the books meeting it before the others (a search's title tier): the page is
+    /// ordered by it, then by id, and each book comes with whether it met it.
+    pub first: Option<Expr>,
+}
+
+impl Shape {
+    pub(super) fn new(scan: Scan, available: Option<bool>) -> Self {
+        Self { scan, available, first: None }
+    }
+
+    pub(super) fn ranked(mut self, first: Expr) -> Self {
+        self.first = Some(first);
+        self
+    }
+}
+
+/// Up to `limit` books matching `condition` in id order, found as `shape` says, each with its authors (in
+/// id order) and whether it is available: `SELECT page.*, loans.id, authors.* FROM (SELECT … FROM books
 /// WHERE … ORDER BY id LIMIT n) AS page LEFT JOIN loans … LEFT JOIN book_authors … LEFT JOIN authors …
 /// ORDER BY page.id`.
 ///
@@ -47,28 +77,33 @@ pub(super) async fn fetch<C: ConnectionTrait>(
     db: &C,
     condition: Condition,
     limit: u64,
-    scan: Scan,
+    shape: Shape,
 ) -> Result<Vec<BookSummary>> {
+    Ok(fetch_ranked(db, condition, limit, shape).await?.into_iter().map(|(_, summary)| summary).collect())
+}
+
+/// As [`fetch`], each book with whether it met the shape's `first` condition (always `false` without one).
+pub(super) async fn fetch_ranked<C: ConnectionTrait>(
+    db: &C,
+    condition: Condition,
+    limit: u64,
+    shape: Shape,
+) -> Result<Vec<(bool, BookSummary)>> {
     let backend = db.get_database_backend();
-    let statement = page_query(backend, condition, limit, scan);
-    let statement = match (backend, scan) {
-        // A search's statement carries its values written in, so PostgreSQL plans it for its own words and
-        // bounds (bound, they would be planned generically from a prepared statement's sixth run on, as the
-        // driver caches them; a generic plan of a search walked the whole key: 116 ms instead of 0.06 ms at
-        // 100,000 books). They are numbers and dates, and the words are quoted by `SearchQuery`.
-        (DbBackend::Postgres, Scan::Window { .. } | Scan::Sort) => {
-            Statement::from_string(backend, statement.to_string(PostgresQueryBuilder))
-        }
-        (DbBackend::Postgres, Scan::Walk) => with_literal_limit(backend.build(&statement), limit),
-        _ => backend.build(&statement),
-    };
-    let mut books: Vec<BookSummary> = Vec::new();
+    let (available, ranked) = (shape.available, shape.first.is_some());
+    let statement = backend.build(&page_query(backend, condition, limit, shape));
+    let statement =
+        if backend == DbBackend::Postgres { with_literal_limit(statement, limit) } else { statement };
+    let mut books: Vec<(bool, BookSummary)> = Vec::new();
+    // By position, in the order `page_query` selects them: the book's columns, the rank, the loan's id,
+    // the author's columns (by name, each row formatted and looked up five column names).
+    let loan_at = LISTED.len() + usize::from(ranked);
+    let author_at = loan_at + usize::from(available.is_none());
     for row in db.query_all_raw(statement).await? {
-        // By position, in the order `page_query` selects them: the book's columns, then the loan's id.
         let id: i64 = row.try_get_by_index(0)?;
-        let author = Option::<author::Model>::from_query_result(&row, AUTHOR)?;
+        let author = author_in(&row, author_at)?;
         match books.last_mut() {
-            Some(summary) if summary.book.id == id => summary.authors.extend(author),
+            Some((_, summary)) if summary.book.id == id => summary.authors.extend(author),
             _ => {
                 let book = ListedBook {
                     id,
@@ -76,27 +111,60 @@ pub(super) async fn fetch<C: ConnectionTrait>(
                     isbn: row.try_get_by_index(2)?,
                     published_date: row.try_get_by_index(3)?,
                 };
-                let loan_id: Option<i64> = row.try_get_by_index(LISTED.len())?;
+                let first = ranked && row.try_get_by_index::<i64>(LISTED.len())? == 1;
+                let available = match available {
+                    Some(known) => known,
+                    None => row.try_get_by_index::<Option<i64>>(loan_at)?.is_none(),
+                };
                 let authors = author.into_iter().collect();
-                books.push(BookSummary { book, authors, available: loan_id.is_none() });
+                books.push((first, BookSummary { book, authors, available }));
             }
         }
     }
-    for summary in &mut books {
+    for (_, summary) in &mut books {
         // Ordered here, not in SQL: a sort key beyond the page's id would sort the joined rows.
         summary.authors.sort_unstable_by_key(|author| author.id);
     }
     Ok(books)
 }
 
-fn page_query(backend: DbBackend, condition: Condition, limit: u64, scan: Scan) -> SelectStatement {
+/// The author in a page's row, from its [`AUTHOR_COLUMNS`] at `at` on; `None` in the row of a book without
+/// authors.
+fn author_in(row: &QueryResult, at: usize) -> Result<Option<author::Model>> {
+    let Some(id) = row.try_get_by_index::<Option<i64>>(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(author::Model {
+        id,
+        name: row.try_get_by_index(at + 1)?,
+        created_at: row.try_get_by_index(at + 2)?,
+        updated_at: row.try_get_by_index(at + 3)?,
+        version: row.try_get_by_index(at + 4)?,
+    }))
+}
+
+/// The rank column: 1 for a book meeting `first`, else 0, as a 64-bit integer on every backend.
+fn rank(backend: DbBackend, first: Expr) -> Expr {
+    let integer = if backend == DbBackend::MySql { "SIGNED" } else { "BIGINT" };
+    Expr::case(first, 1).finally(0).cast_as(Alias::new(integer))
+}
+
+fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape) -> SelectStatement {
+    let Shape { scan, available, first } = shape;
     let id = Expr::col((book::Entity, book::Column::Id));
     let mut inner = Query::select();
     inner.columns(LISTED.map(|column| (book::Entity, column)));
+    let first = first.map(|first| rank(backend, first));
+    if let Some(first) = &first {
+        inner.expr_as(first.clone(), Alias::new(RANK));
+    }
     match scan {
         Scan::Window { after, end } if backend == DbBackend::Postgres => {
+            // The columns the page and the conditions read (`search_vector` is PostgreSQL's own, not the
+            // entity's), not every column of every book walked past.
             let range = Query::select()
-                .column(Asterisk)
+                .columns(LISTED)
+                .column(Alias::new("search_vector"))
                 .from(book::Entity)
                 .and_where(id.clone().gt(after))
                 .and_where(id.clone().lte(end))
@@ -112,20 +180,31 @@ fn page_query(backend: DbBackend, condition: Condition, limit: u64, scan: Scan) 
             inner.from(book::Entity);
         }
     }
-    let key = if scan == Scan::Sort { id.add(0) } else { id };
+    if first.is_some() {
+        inner.order_by_expr(Expr::col(Alias::new(RANK)), Order::Desc);
+    }
+    // `+ 0` written in, not bound: a bound 0 is still no index's order, but plainer to read in a plan.
+    let key = if scan == Scan::Sort { id.add(Expr::cust("0")) } else { id };
     inner.cond_where(condition).order_by_expr(key, Order::Asc).limit(limit);
     let page = Alias::new("page");
+    let join_loans = available.is_none();
     let mut statement = Query::select();
-    statement.column((page.clone(), Asterisk)).expr_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID);
-    for column in author::Column::iter() {
-        statement.expr_as(Expr::col((author::Entity, column)), format!("{AUTHOR}{}", column.as_str()));
+    statement.column((page.clone(), Asterisk));
+    if join_loans {
+        statement.expr_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID);
     }
-    statement
-        .from_subquery(inner, page.clone())
-        .left_join(
+    statement.columns(AUTHOR_COLUMNS.map(|column| (author::Entity, column)));
+    statement.from_subquery(inner, page.clone());
+    if join_loans {
+        statement.left_join(
             loan::Entity,
             Expr::col((loan::Entity, loan::Column::BookId)).equals((page.clone(), book::Column::Id)),
-        )
+        );
+    }
+    if first.is_some() {
+        statement.order_by((page.clone(), Alias::new(RANK)), Order::Desc);
+    }
+    statement
         .left_join(
             book_author::Entity,
             Expr::col((book_author::Entity, book_author::Column::BookId))
@@ -176,7 +255,12 @@ mod tests {
 
     fn rendered(condition: Condition) -> Statement {
         with_literal_limit(
-            DbBackend::Postgres.build(&page_query(DbBackend::Postgres, condition, 21, Scan::Walk)),
+            DbBackend::Postgres.build(&page_query(
+                DbBackend::Postgres,
+                condition,
+                21,
+                Shape::new(Scan::Walk, None),
+            )),
             21,
         )
     }
@@ -191,11 +275,16 @@ mod tests {
             Condition::all().add(book::Column::Id.gt(500)).add(book::Column::Isbn.eq("9780441172719"));
         let next = rendered(filtered.clone());
         assert!(next.sql.contains("LIMIT 21)") && next.sql.contains("$2") && !next.sql.contains("$3"));
-        let expected = DbBackend::Postgres.build(&page_query(DbBackend::Postgres, filtered, 21, Scan::Walk));
+        let expected = DbBackend::Postgres.build(&page_query(
+            DbBackend::Postgres,
+            filtered,
+            21,
+            Shape::new(Scan::Walk, None),
+        ));
         let mut bound = expected.values.unwrap().0;
         bound.pop();
         assert_eq!(next.values.unwrap().0, bound, "the same values, less the size");
-        let literal = page_query(DbBackend::Postgres, Condition::all(), 21, Scan::Walk);
+        let literal = page_query(DbBackend::Postgres, Condition::all(), 21, Shape::new(Scan::Walk, None));
         assert_eq!(first.sql, literal.to_string(PostgresQueryBuilder), "as if every value were written in");
     }
 }

@@ -136,12 +136,12 @@ impl SearchQuery {
             })
             .collect::<Vec<_>>()
             .join(" & ");
-        // The query is written into the statement, not bound: PostgreSQL then plans each search for its
-        // own words (a bound one, prepared and cached by the driver, gets a generic plan from its sixth
-        // run, which parses the query again for every row and guesses every word's frequency). It is safe
-        // as text: the words hold letters and digits only, and quotes are doubled all the same.
-        let literal = query.replace('\'', "''");
-        Expr::cust(format!(r#""books"."search_vector" @@ to_tsquery('simple', '{literal}')"#))
+        // Bound, and turned into a `tsquery` by an uncorrelated subquery: PostgreSQL evaluates that once per
+        // run (an InitPlan), where `to_tsquery('simple', $1)` in a generic plan is parsed again for every row
+        // it filters (26 ms instead of 0.6 ms for a page walking 2,200 books). Bound, the statement's text is
+        // the same for every search of its shape, so the driver's prepared statement and PostgreSQL's generic
+        // plan are reused instead of planning each search afresh (about 0.2 to 0.5 ms a statement).
+        Expr::cust_with_values(r#""books"."search_vector" @@ (SELECT to_tsquery('simple', $1))"#, [query])
     }
 
     /// `books.id IN (SELECT rowid FROM books_fts WHERE books_fts MATCH '"w1" "w2" "last"*')`, each phrase

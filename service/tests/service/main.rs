@@ -9,5 +9,6 @@ mod listing;
 mod loans;
 mod reviews;
 mod search;
+mod search_paths;
 mod search_races;
 mod support;

@@ -1,0 +1,109 @@
+//! A search page is read in whichever way is cheap for its words (`service/src/books/matches.rs`): a probe
+//! of the next ids, the rare words' one statement from the index, a walk past the probe, the index for the
+//! rest, tier by tier. Those ways are chosen by how far apart the results lie in id order, so here they lie
+//! thousands of ids apart, and every page of every query, in several page sizes, must be what the reference
+//! definition (`SearchQuery::matches`) says, in rank order, on all three backends.
+
+use chrono::Utc;
+use entity::{book, search_key};
+use migration::testkit::TestDb;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
+use service::books::{self, BookFilter, SearchQuery};
+use service::page::PageRequest;
+
+use crate::support::*;
+
+migration::backend_tests!(every_page_of_a_search_is_its_reference_results_however_far_apart_they_lie);
+
+/// `count` books titled "Filler n", without authors, in few statements: they only put ids between results.
+async fn fillers(db: &DatabaseConnection, count: usize) {
+    let now = Utc::now();
+    let numbers: Vec<usize> = (0..count).collect();
+    for chunk in numbers.chunks(500) {
+        let rows = chunk.iter().map(|n| {
+            let title = format!("Filler {n}");
+            book::ActiveModel {
+                title_key: Set(search_key::key(&title)),
+                title: Set(title),
+                author_key: Set(String::new()),
+                isbn: Set(None),
+                published_date: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+                ..Default::default()
+            }
+        });
+        book::Entity::insert_many(rows).exec(db).await.unwrap();
+    }
+}
+
+/// The results of `raw` by the reference definition: title matches, then author-only ones, each by id.
+async fn reference(db: &DatabaseConnection, raw: &str) -> Vec<i64> {
+    let query = SearchQuery::parse(raw).unwrap().unwrap();
+    let all = book::Entity::find().order_by_asc(book::Column::Id).all(db).await.unwrap();
+    let by_title = all.iter().filter(|b| query.matches(&b.title_key, ""));
+    let by_author =
+        all.iter().filter(|b| !query.matches(&b.title_key, "") && query.matches(&b.title_key, &b.author_key));
+    by_title.chain(by_author).map(|b| b.id).collect()
+}
+
+/// Every result of `raw`, read page by page through the service.
+async fn paged(db: &DatabaseConnection, raw: &str, size: i64) -> Vec<i64> {
+    let filter = BookFilter { q: SearchQuery::parse(raw).unwrap(), ..BookFilter::default() };
+    let (mut seen, mut cursor) = (Vec::new(), None);
+    // Bounded: a cursor that does not move on would page forever; it fails here instead.
+    for _ in 0..500 {
+        let page =
+            books::list(db, &filter, &PageRequest::new(cursor.clone(), Some(size)).unwrap()).await.unwrap();
+        seen.extend(page.items.iter().map(|summary| summary.book.id));
+        match page.next_cursor {
+            Some(next) if Some(&next) == cursor.as_ref() => panic!("q={raw}: the cursor {next} came back"),
+            Some(next) => cursor = Some(next),
+            None => return seen,
+        }
+    }
+    panic!("q={raw}: more than 500 pages of {size}, seen {seen:?}");
+}
+
+async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_lie(db: TestDb) {
+    let db = &db.conn;
+    let jones = author(db, "Lantern Jones").await;
+    let quokka = author(db, "Quokka Smith").await;
+    fillers(db, 50).await;
+    // In the first probe: one "lantern" title, three "harbour" titles and an author-only "lantern".
+    book(db, "Lantern Light").await;
+    for n in 0..3 {
+        book(db, &format!("Harbour {n}")).await;
+    }
+    book_by(db, "Volume One", &[jones]).await;
+    // Thirty more "harbour" titles within a walk's reach of the probe.
+    for n in 3..33 {
+        fillers(db, 90).await;
+        book(db, &format!("Harbour {n}")).await;
+    }
+    // Far past every window: the rest of "lantern", and every "quokka", title and author-only.
+    fillers(db, 5_000).await;
+    for n in 0..25 {
+        book(db, &format!("Lantern {n}")).await;
+        fillers(db, 7).await;
+    }
+    book_by(db, "Volume Two", &[jones]).await;
+    book_by(db, "Volume Three", &[quokka]).await;
+    book(db, "Quokka Island").await;
+    book_by(db, "Quokka Quokka", &[quokka]).await;
+    fillers(db, 600).await;
+    book_by(db, "Volume Four", &[quokka]).await;
+    book(db, "A Quokka Year").await;
+
+    let queries =
+        ["lantern", "lant", "harbour", "harb", "quokka", "quok", "lantern jones", "volume", "filler 42"];
+    for raw in queries {
+        let expected = reference(db, raw).await;
+        assert!(!expected.is_empty(), "{raw}: the data must hold results");
+        for size in [1, 2, 7, 21, 100] {
+            assert_eq!(paged(db, raw, size).await, expected, "q={raw}, pages of {size}");
+        }
+    }
+    assert_eq!(paged(db, "wombat", 21).await, Vec::<i64>::new());
+}
