@@ -5,8 +5,8 @@
 //! (cheap for common words, a scan of the whole table for rare ones), or read the words' matches from the
 //! full-text index and sort them (cheap for rare words, every match for common ones). No backend estimates
 //! a word's (let alone a prefix's) matches well enough to choose, so a page finds out as it goes:
-//! 1. A probe walks the next [`PROBE_WINDOW`] ids for matches of either tier, title matches first. Common
-//!    words fill the page there: one statement.
+//! 1. A probe walks the next [`PROBE_WINDOW`] ids for matches of either tier, in id order, until it has a
+//!    page of them. Common title words fill the page there: one statement.
 //! 2. If it found no match of either tier, the words are rare: every remaining match of both tiers comes
 //!    from the index, ordered by tier and id, in one statement.
 //! 3. Otherwise the title tier goes on past the probe, walking up to [`SEARCH_WINDOW`] more ids when the
@@ -44,20 +44,23 @@ pub(super) async fn page<C: ConnectionTrait>(
         let probe_end = start.saturating_add(PROBE_WINDOW);
         let any = filters(filter, None).add(q.condition(backend));
         let probe = Shape::new(Scan::Window { after: start, end: probe_end }, filter.available);
-        let probed = rows::fetch_ranked(db, any.clone(), want, probe.ranked(title.clone())).await?;
-        if probed.is_empty() {
+        let probed = rows::fetch_ranked(db, any.clone(), want, probe.marked(title.clone())).await?;
+        let Some((_, last)) = probed.last() else {
             return rare(db, any, title, after, want, filter.available).await;
-        }
+        };
+        // A full probe stopped at its last book: the title matches up to there are all in it.
+        let seen = if count(&probed) == want { last.book.id } else { probe_end };
         let titled: Vec<BookSummary> =
-            probed.into_iter().take_while(|(first, _)| *first).map(|(_, summary)| summary).collect();
+            probed.into_iter().filter(|(first, _)| *first).map(|(_, summary)| summary).collect();
         let found = count(&titled);
         rows.extend(titled.into_iter().map(|summary| (TITLE_TIER, summary)));
         if found < want {
             // The probe's density of title matches says how far the rest of the page probably lies.
-            let reach = (want - found).saturating_mul(PROBE_WINDOW.unsigned_abs()).checked_div(found);
+            let walked = (seen - start).unsigned_abs();
+            let reach = (want - found).saturating_mul(walked).checked_div(found);
             let walk = reach.is_some_and(|reach| reach <= SEARCH_WINDOW.unsigned_abs());
             let condition = filters(filter, None).add(title.clone());
-            let more = tier(db, &condition, probe_end, want - found, filter.available, walk).await?;
+            let more = tier(db, &condition, seen, want - found, filter.available, walk).await?;
             rows.extend(more.into_iter().map(|summary| (TITLE_TIER, summary)));
         }
     }

@@ -47,19 +47,25 @@ pub(super) struct Shape {
     /// What the condition already says of every book's availability (`Some` for the availability
     /// lists): then the loans are not joined again.
     pub available: Option<bool>,
-    /// A condition that ranks the books meeting it before the others (a search's title tier): the page is
-    /// ordered by it, then by id, and each book comes with whether it met it.
+    /// A condition each book comes with whether it met (a search's title tier).
     pub first: Option<Expr>,
+    /// Whether the books meeting `first` come before the others (else the page is in id order only).
+    pub first_first: bool,
 }
 
 impl Shape {
     pub(super) fn new(scan: Scan, available: Option<bool>) -> Self {
-        Self { scan, available, first: None }
+        Self { scan, available, first: None, first_first: false }
     }
 
-    pub(super) fn ranked(mut self, first: Expr) -> Self {
-        self.first = Some(first);
-        self
+    /// Books meeting `first` before the others, each with whether it did.
+    pub(super) fn ranked(self, first: Expr) -> Self {
+        Self { first: Some(first), first_first: true, ..self }
+    }
+
+    /// Books in id order, each with whether it met `first`.
+    pub(super) fn marked(self, first: Expr) -> Self {
+        Self { first: Some(first), first_first: false, ..self }
     }
 }
 
@@ -150,7 +156,7 @@ fn rank(backend: DbBackend, first: Expr) -> Expr {
 }
 
 fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape) -> SelectStatement {
-    let Shape { scan, available, first } = shape;
+    let Shape { scan, available, first, first_first } = shape;
     let id = Expr::col((book::Entity, book::Column::Id));
     let mut inner = Query::select();
     inner.columns(LISTED.map(|column| (book::Entity, column)));
@@ -180,7 +186,7 @@ fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape
             inner.from(book::Entity);
         }
     }
-    if first.is_some() {
+    if first_first {
         inner.order_by_expr(Expr::col(Alias::new(RANK)), Order::Desc);
     }
     // `+ 0` written in, not bound: a bound 0 is still no index's order, but plainer to read in a plan.
@@ -201,7 +207,7 @@ fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape
             Expr::col((loan::Entity, loan::Column::BookId)).equals((page.clone(), book::Column::Id)),
         );
     }
-    if first.is_some() {
+    if first_first {
         statement.order_by((page.clone(), Alias::new(RANK)), Order::Desc);
     }
     statement
