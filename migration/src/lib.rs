@@ -13,6 +13,7 @@ mod m20261202_000001_book_search;
 mod m20261202_000001_retries_and_revisions;
 mod m20261202_000003_book_search_indexes;
 mod m20261202_000004_idempotency_slots;
+mod m20261202_000005_title_search_index;
 pub mod roles;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_retries_and_revisions::Migration),
             Box::new(m20261202_000003_book_search_indexes::Migration),
             Box::new(m20261202_000004_idempotency_slots::Migration),
+            Box::new(m20261202_000005_title_search_index::Migration),
         ]
     }
 }

@@ -59,8 +59,10 @@ pub(super) async fn page<C: ConnectionTrait>(
             let walked = (seen - start).unsigned_abs();
             let reach = (want - found).saturating_mul(walked).checked_div(found);
             let walk = reach.is_some_and(|reach| reach <= SEARCH_WINDOW.unsigned_abs());
-            let condition = filters(filter, None).add(title.clone());
-            let more = tier(db, &condition, seen, want - found, filter.available, walk).await?;
+            let tested = filters(filter, None).add(title.clone());
+            let indexed = filters(filter, None).add(q.title_index_condition(backend));
+            let read = Tier { tested: &tested, indexed: &indexed, walk };
+            let more = tier(db, read, seen, want - found, filter.available).await?;
             rows.extend(more.into_iter().map(|summary| (TITLE_TIER, summary)));
         }
     }
@@ -68,7 +70,8 @@ pub(super) async fn page<C: ConnectionTrait>(
     if fetched < want {
         let start = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map_or(0, |(_, id)| id);
         let condition = filters(filter, None).add(q.condition(backend)).add(title.not());
-        let found = tier(db, &condition, start, want - fetched, filter.available, true).await?;
+        let read = Tier { tested: &condition, indexed: &condition, walk: true };
+        let found = tier(db, read, start, want - fetched, filter.available).await?;
         rows.extend(found.into_iter().map(|summary| (AUTHOR_TIER, summary)));
     }
     Ok(rows)
@@ -97,26 +100,33 @@ async fn rare<C: ConnectionTrait>(
         .collect())
 }
 
-/// Up to `limit` books of one tier's `condition` after `after`, in id order: first by walking the next
-/// [`SEARCH_WINDOW`] ids when `walk`, then, for what is still missing, from the index, sorted.
+/// How one tier is read: its condition as tested on each book walked past, the same as read from an index,
+/// and whether to walk first.
+struct Tier<'a> {
+    tested: &'a Condition,
+    indexed: &'a Condition,
+    walk: bool,
+}
+
+/// Up to `limit` books of one tier after `after`, in id order: first by walking the next [`SEARCH_WINDOW`]
+/// ids when `read.walk`, then, for what is still missing, from the index, sorted.
 async fn tier<C: ConnectionTrait>(
     db: &C,
-    condition: &Condition,
+    read: Tier<'_>,
     after: i64,
     limit: u64,
     available: Option<bool>,
-    walk: bool,
 ) -> Result<Vec<BookSummary>> {
     let mut end = after;
     let mut rows = Vec::new();
-    if walk {
+    if read.walk {
         end = after.saturating_add(SEARCH_WINDOW);
         let window = Shape::new(Scan::Window { after, end }, available);
-        rows = rows::fetch(db, condition.clone(), limit, window).await?;
+        rows = rows::fetch(db, read.tested.clone(), limit, window).await?;
     }
     let found = count(&rows);
     if found < limit {
-        let rest = condition.clone().add(unindexed_id().gt(end));
+        let rest = read.indexed.clone().add(unindexed_id().gt(end));
         rows.extend(rows::fetch(db, rest, limit - found, Shape::new(Scan::Sort, available)).await?);
     }
     Ok(rows)
