@@ -41,6 +41,7 @@ CASES = [  # (case, words)
     ("prefix", "424"),
     ("two words, the last a prefix", "crimson gard"),
     ("a word in 12 % of titles", "orchard"),
+    ("a word in every author's name, in no title", "author"),
 ]
 
 
@@ -82,16 +83,42 @@ def unit_ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(base, path=None, script=None, books=100000):
+def cpu_seconds(pids):
+    """User + system CPU seconds so far of the processes still alive among `pids` (from /proc/<pid>/stat)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def backends(url):
+    """The PostgreSQL backends connected to the library's database (the server's pool)."""
+    sql = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    out = subprocess.run(["psql", "-X", url, "-Atc", sql], check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
+def wrk(base, path=None, script=None, books=100000, server_pid=None, url=None):
+    """(req/s, p50 ms, non-2xx, server µs/request, PostgreSQL µs/request) of one wrk run."""
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         args += ["-s", os.path.join(data, script)]
+    pg = backends(url)
+    before = (cpu_seconds([server_pid]), cpu_seconds(pg))
     out = subprocess.run(args + [base + (path or "/")], capture_output=True, text=True,
                          env={**os.environ, "BOOKS": str(books)}).stdout
+    after = (cpu_seconds([server_pid]), cpu_seconds(pg))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = unit_ms(*re.search(r"50%\s+([\d.]+)(us|ms|s)", out).groups())
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
-    return rps, p50, errors
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    server_us, pg_us = (1e6 * (a - b) / requests for a, b in zip(after, before))
+    return rps, p50, errors, server_us, pg_us
 
 
 def throughput(url):
@@ -104,31 +131,37 @@ def throughput(url):
         ("GET /books?q=crimson%20garden", "/books?q=crimson%20garden", None),
         ("GET /books?q=4242", "/books?q=4242", None),
         ("GET /books?q=orch (prefix, 12 % of titles)", "/books?q=orch", None),
+        ("GET /books?q=author (every author's name, no title)", "/books?q=author", None),
     ]
     rounds = int(os.environ.get("THROUGHPUT_ROUNDS", "3"))
     runs = {name: [] for name, _, _ in cases}
     started = os.getloadavg()
     try:
+        for _, path, script in cases:  # one warm-up pass: the pool's connections open, statements prepare
+            wrk(server.base, path, script, server_pid=server.process.pid, url=url)
         for _ in range(rounds):
             for name, path, script in cases:
-                runs[name].append(wrk(server.base, path, script))
+                runs[name].append(wrk(server.base, path, script, server_pid=server.process.pid, url=url))
     finally:
         server.stop()
     ended = os.getloadavg()
-    detail = [rps for rps, _, _ in runs[cases[0][0]]]
+    detail = [run[0] for run in runs[cases[0][0]]]
     print(f"\n### Throughput, 100,000 books (wrk -t2 -c{connections} -d{seconds}s, {rounds} rounds, one server)\n")
     print(f"Load average (1, 5, 15 min) before: {started[0]:.2f}, {started[1]:.2f}, {started[2]:.2f}; "
           f"after: {ended[0]:.2f}, {ended[1]:.2f}, {ended[2]:.2f}.\n")
-    print("| case | req/s, median | p50 ms, median | share of GET /books/{id}: median (per round) | non-2xx |")
-    print("|---|---|---|---|---|")
+    print("| case | req/s, median | p50 ms, median | share of GET /books/{id}: median (per round) | non-2xx "
+          "| CPU µs per request: server / PostgreSQL (median) |")
+    print("|---|---|---|---|---|---|")
     for name, _, _ in cases:
-        rates = [rps for rps, _, _ in runs[name]]
+        rates = [run[0] for run in runs[name]]
         shares = [100 * rps / base for rps, base in zip(rates, detail)]
         per_round = ", ".join(f"{share:.0f}" for share in shares)
-        errors = sum(errors for _, _, errors in runs[name])
-        p50 = statistics.median(p50 for _, p50, _ in runs[name])
+        errors = sum(run[2] for run in runs[name])
+        p50 = statistics.median(run[1] for run in runs[name])
+        server_us = statistics.median(run[3] for run in runs[name])
+        pg_us = statistics.median(run[4] for run in runs[name])
         print(f"| {name} | {statistics.median(rates):.0f} | {p50:.2f} | **{statistics.median(shares):.0f} %** "
-              f"({per_round}) | {errors} |")
+              f"({per_round}) | {errors} | {server_us:.0f} / {pg_us:.0f} |")
 
 
 if only != "--throughput-only":

@@ -11,7 +11,8 @@
 //!    from the index, ordered by tier and id, in one statement.
 //! 3. Otherwise the title tier goes on past the probe, walking up to [`SEARCH_WINDOW`] more ids when the
 //!    probe's density says the page fills within them (else straight from the index), then from the index
-//!    for what the walk did not find; then the author-only tier the same way.
+//!    for what the walk did not find; then the author-only tier the same way, by the probe's density of
+//!    author-only matches.
 
 use entity::book;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -39,6 +40,8 @@ pub(super) async fn page<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let title = q.title_condition(backend);
     let mut rows = Vec::new();
+    // The probe's author-only matches and the ids it walked: the author tier's density, when there was one.
+    let mut authors_seen = None;
     if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
         let start = after.map_or(0, |(_, id)| id);
         let probe_end = start.saturating_add(PROBE_WINDOW);
@@ -50,15 +53,15 @@ pub(super) async fn page<C: ConnectionTrait>(
         };
         // A full probe stopped at its last book: the title matches up to there are all in it.
         let seen = if count(&probed) == want { last.book.id } else { probe_end };
+        let walked = (seen - start).unsigned_abs();
+        let probed_count = count(&probed);
         let titled: Vec<BookSummary> =
             probed.into_iter().filter(|(first, _)| *first).map(|(_, summary)| summary).collect();
         let found = count(&titled);
+        authors_seen = Some((probed_count - found, walked));
         rows.extend(titled.into_iter().map(|summary| (TITLE_TIER, summary)));
         if found < want {
-            // The probe's density of title matches says how far the rest of the page probably lies.
-            let walked = (seen - start).unsigned_abs();
-            let reach = (want - found).saturating_mul(walked).checked_div(found);
-            let walk = reach.is_some_and(|reach| reach <= SEARCH_WINDOW.unsigned_abs());
+            let walk = worth_walking(want - found, found, walked);
             let tested = filters(filter, None).add(title.clone());
             let indexed = filters(filter, None).add(q.title_index_condition(backend));
             let read = Tier { tested: &tested, indexed: &indexed, walk };
@@ -70,7 +73,9 @@ pub(super) async fn page<C: ConnectionTrait>(
     if fetched < want {
         let start = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map_or(0, |(_, id)| id);
         let condition = filters(filter, None).add(q.condition(backend)).add(title.not());
-        let read = Tier { tested: &condition, indexed: &condition, walk: true };
+        // Walked unless the probe says the author-only matches lie too far apart.
+        let walk = authors_seen.is_none_or(|(found, walked)| worth_walking(want - fetched, found, walked));
+        let read = Tier { tested: &condition, indexed: &condition, walk };
         let found = tier(db, read, start, want - fetched, filter.available).await?;
         rows.extend(found.into_iter().map(|summary| (AUTHOR_TIER, summary)));
     }
@@ -130,6 +135,13 @@ async fn tier<C: ConnectionTrait>(
         rows.extend(rows::fetch(db, rest, limit - found, Shape::new(Scan::Sort, available)).await?);
     }
     Ok(rows)
+}
+
+/// Whether `missing` more matches probably lie within [`SEARCH_WINDOW`] ids, at the density of `found`
+/// matches in `walked` ids (never, when none was found).
+fn worth_walking(missing: u64, found: u64, walked: u64) -> bool {
+    let reach = missing.saturating_mul(walked).checked_div(found);
+    reach.is_some_and(|reach| reach <= SEARCH_WINDOW.unsigned_abs())
 }
 
 /// `books.id + 0`: a bound on it is applied to the index's matches, never read from the primary key (a
