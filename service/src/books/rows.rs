@@ -102,7 +102,7 @@ pub(super) async fn fetch_ranked<C: ConnectionTrait>(
         if backend == DbBackend::Postgres { with_literal_limit(statement, limit) } else { statement };
     let mut books: Vec<(bool, BookSummary)> = Vec::new();
     // By position, in the order `page_query` selects them: the book's columns, the rank, the loan's id,
-    // the author's columns (by name, each row formatted and looked up five column names).
+    // the author's columns (not by name, which formatted and looked up five column names per row).
     let loan_at = LISTED.len() + usize::from(ranked);
     let author_at = loan_at + usize::from(available.is_none());
     for row in db.query_all_raw(statement).await? {
