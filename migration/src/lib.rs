@@ -14,6 +14,7 @@ mod m20261202_000001_retries_and_revisions;
 mod m20261202_000003_book_search_indexes;
 mod m20261202_000004_idempotency_slots;
 mod m20261202_000005_title_search_index;
+mod m20261202_000006_title_words;
 pub mod roles;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_book_search_indexes::Migration),
             Box::new(m20261202_000004_idempotency_slots::Migration),
             Box::new(m20261202_000005_title_search_index::Migration),
+            Box::new(m20261202_000006_title_words::Migration),
         ]
     }
 }

@@ -99,7 +99,8 @@ fn key_column(name: Books) -> ColumnDef {
     ColumnDef::new(name).text().not_null().default("").take()
 }
 
-async fn run_all(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+/// Runs raw statements in order (shared with `m20261202_000006`).
+pub(crate) async fn run_all(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
     for sql in statements {
         manager.get_connection().execute_unprepared(sql).await?;
     }

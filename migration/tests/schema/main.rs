@@ -29,12 +29,17 @@ const TABLES: [&str; 9] = [
 const SQLITE_SEARCH_TABLES: [&str; 5] =
     ["books_fts", "books_fts_config", "books_fts_data", "books_fts_docsize", "books_fts_idx"];
 
+/// PostgreSQL's table of every title's words, read by searches of two words or more.
+const POSTGRES_SEARCH_TABLES: [&str; 1] = ["book_title_words"];
+
 async fn assert_full_schema(db: &TestDb) {
     let mut expected = TABLES.map(str::to_owned).to_vec();
-    if db.backend == migration::testkit::Backend::Sqlite {
-        expected.extend(SQLITE_SEARCH_TABLES.map(str::to_owned));
-        expected.sort();
+    match db.backend {
+        migration::testkit::Backend::Sqlite => expected.extend(SQLITE_SEARCH_TABLES.map(str::to_owned)),
+        migration::testkit::Backend::Postgres => expected.extend(POSTGRES_SEARCH_TABLES.map(str::to_owned)),
+        migration::testkit::Backend::MySql => {}
     }
+    expected.sort();
     assert_eq!(tables(db).await, expected, "tables after up");
     assert_eq!(
         unique_keys(db).await,
@@ -47,7 +52,7 @@ async fn assert_full_schema(db: &TestDb) {
         ],
         "unique keys"
     );
-    let expected_fks = [
+    let mut expected_fks = vec![
         ("book_authors", "authors", "CASCADE"),
         ("book_authors", "books", "CASCADE"),
         ("loan_history", "books", "CASCADE"),
@@ -57,9 +62,15 @@ async fn assert_full_schema(db: &TestDb) {
         ("reviews", "books", "CASCADE"),
         ("reviews", "borrowers", "CASCADE"),
     ];
+    if db.backend == migration::testkit::Backend::Postgres {
+        expected_fks.insert(2, ("book_title_words", "books", "CASCADE"));
+    }
     assert_eq!(
         foreign_keys(db).await,
-        expected_fks.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned())).to_vec(),
+        expected_fks
+            .into_iter()
+            .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+            .collect::<Vec<_>>(),
         "foreign keys (table, referenced table, on delete)"
     );
 }

@@ -12,11 +12,14 @@
 //! 3. Otherwise the title tier goes on past the probe, walking up to [`SEARCH_WINDOW`] more ids when the
 //!    probe's density says the page fills within them (else straight from the index), then from the index
 //!    for what the walk did not find; then the author-only tier the same way, by the probe's density of
-//!    author-only matches.
+//!    author-only matches (probing that tier alone first when no probe ran).
+//!
+//! On PostgreSQL a search of two words or more has a third way for its title tier, and takes it instead of
+//! the probe: the rows of one whole word in the table of titles' words, in id order (`by_title_words`).
 
 use entity::book;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{Condition, ConnectionTrait};
+use sea_orm::{Condition, ConnectionTrait, DbBackend};
 
 use super::list::{BookFilter, BookSummary, filters};
 use super::rows::{self, Scan, Shape};
@@ -42,14 +45,21 @@ pub(super) async fn page<C: ConnectionTrait>(
     let mut rows = Vec::new();
     // The probe's author-only matches and the ids it walked: the author tier's density, when there was one.
     let mut authors_seen = None;
-    if after.is_none_or(|(tier, _)| tier == TITLE_TIER) {
+    let in_titles = after.is_none_or(|(tier, _)| tier == TITLE_TIER);
+    let driver = q.title_driver().filter(|_| backend == DbBackend::Postgres);
+    if let (true, Some(word)) = (in_titles, driver) {
+        let start = after.map_or(0, |(_, id)| id);
+        let found = by_title_words(db, q, filter, word, start, want).await?;
+        rows.extend(found.into_iter().map(|summary| (TITLE_TIER, summary)));
+    } else if in_titles {
         let start = after.map_or(0, |(_, id)| id);
         let probe_end = start.saturating_add(PROBE_WINDOW);
         let any = filters(filter, None).add(q.condition(backend));
         let probe = Shape::new(Scan::Window { after: start, end: probe_end }, filter.available);
         let probed = rows::fetch_ranked(db, any.clone(), want, probe.marked(title.clone())).await?;
         let Some((_, last)) = probed.last() else {
-            return rare(db, any, title, after, want, filter.available).await;
+            let (condition, shape) = rare(any, title, after, filter.available);
+            return Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?));
         };
         // A full probe stopped at its last book: the title matches up to there are all in it.
         let seen = if count(&probed) == want { last.book.id } else { probe_end };
@@ -64,7 +74,7 @@ pub(super) async fn page<C: ConnectionTrait>(
             let walk = worth_walking(want - found, found, walked);
             let tested = filters(filter, None).add(title.clone());
             let indexed = filters(filter, None).add(q.title_index_condition(backend));
-            let read = Tier { tested: &tested, indexed: &indexed, walk };
+            let read = Tier { tested: &tested, indexed: &indexed, walk: Some(walk) };
             let more = tier(db, read, seen, want - found, filter.available).await?;
             rows.extend(more.into_iter().map(|summary| (TITLE_TIER, summary)));
         }
@@ -73,8 +83,8 @@ pub(super) async fn page<C: ConnectionTrait>(
     if fetched < want {
         let start = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map_or(0, |(_, id)| id);
         let condition = filters(filter, None).add(q.condition(backend)).add(title.not());
-        // Walked unless the probe says the author-only matches lie too far apart.
-        let walk = authors_seen.is_none_or(|(found, walked)| worth_walking(want - fetched, found, walked));
+        // Walked unless the probe said the author-only matches lie too far apart; without one, probed.
+        let walk = authors_seen.map(|(found, walked)| worth_walking(want - fetched, found, walked));
         let read = Tier { tested: &condition, indexed: &condition, walk };
         let found = tier(db, read, start, want - fetched, filter.available).await?;
         rows.extend(found.into_iter().map(|summary| (AUTHOR_TIER, summary)));
@@ -82,39 +92,70 @@ pub(super) async fn page<C: ConnectionTrait>(
     Ok(rows)
 }
 
-/// Every remaining match of both tiers, from the index, in rank order: the page when the probe found no
-/// match of either tier, so the words are rare.
-async fn rare<C: ConnectionTrait>(
-    db: &C,
+/// How to read every remaining match of both tiers from the index, in rank order: the page when the probe
+/// found no match of either tier, so the words are rare.
+fn rare(
     any: Condition,
     title: Expr,
     after: Option<(i64, i64)>,
-    want: u64,
     available: Option<bool>,
-) -> Result<Vec<(i64, BookSummary)>> {
+) -> (Condition, Shape) {
     let condition = match after {
         // Past a title match: the later title matches, and every author-only match.
         Some((_, id)) => any.add(Condition::any().add(title.clone().not()).add(unindexed_id().gt(id))),
         None => any,
     };
-    let found =
-        rows::fetch_ranked(db, condition, want, Shape::new(Scan::Sort, available).ranked(title)).await?;
-    Ok(found
+    (condition, Shape::new(Scan::Sort, available).ranked(title))
+}
+
+/// Ranked books with their tiers.
+fn tiered(found: Vec<(bool, BookSummary)>) -> Vec<(i64, BookSummary)> {
+    found
         .into_iter()
         .map(|(first, summary)| (if first { TITLE_TIER } else { AUTHOR_TIER }, summary))
-        .collect())
+        .collect()
+}
+
+/// The title tier of a search with a whole word (`word`, see [`SearchQuery::title_driver`]) on PostgreSQL:
+/// the books whose titles hold `word`, read in id order from its rows of the titles' words
+/// ([`Scan::Words`]), each tested against every word; cheap however common or rare the words are, where a
+/// walk of the books costs as many ids as the page spans (~2,500 for two words each in one title in eight).
+/// When that read neither fills the page nor reaches the end of `word`'s rows, the rest comes from the
+/// index, after the last book it read.
+async fn by_title_words<C: ConnectionTrait>(
+    db: &C,
+    q: &SearchQuery,
+    filter: &BookFilter,
+    word: &str,
+    start: i64,
+    want: u64,
+) -> Result<Vec<BookSummary>> {
+    let backend = db.get_database_backend();
+    let tested = filters(filter, None).add(q.title_condition(backend));
+    let words = Shape::new(Scan::Words { word: word.to_owned(), after: start }, filter.available);
+    let mut rows = rows::fetch(db, tested.clone(), want, words).await?;
+    let found = count(&rows);
+    if found < want
+        && let Some(end) = rows::words_end(db, word, start).await?
+    {
+        let indexed = filters(filter, None).add(q.title_index_condition(backend));
+        let read = Tier { tested: &tested, indexed: &indexed, walk: Some(false) };
+        rows.extend(tier(db, read, end, want - found, filter.available).await?);
+    }
+    Ok(rows)
 }
 
 /// How one tier is read: its condition as tested on each book walked past, the same as read from an index,
-/// and whether to walk first.
+/// and whether to walk first (`None`: not known yet, so a probe of [`PROBE_WINDOW`] ids finds out).
 struct Tier<'a> {
     tested: &'a Condition,
     indexed: &'a Condition,
-    walk: bool,
+    walk: Option<bool>,
 }
 
 /// Up to `limit` books of one tier after `after`, in id order: first by walking the next [`SEARCH_WINDOW`]
-/// ids when `read.walk`, then, for what is still missing, from the index, sorted.
+/// ids when `read.walk` says so, or when a probe of the next [`PROBE_WINDOW`] ids finds them dense enough,
+/// then, for what is still missing, from the index, sorted.
 async fn tier<C: ConnectionTrait>(
     db: &C,
     read: Tier<'_>,
@@ -124,10 +165,21 @@ async fn tier<C: ConnectionTrait>(
 ) -> Result<Vec<BookSummary>> {
     let mut end = after;
     let mut rows = Vec::new();
-    if read.walk {
-        end = after.saturating_add(SEARCH_WINDOW);
-        let window = Shape::new(Scan::Window { after, end }, available);
-        rows = rows::fetch(db, read.tested.clone(), limit, window).await?;
+    let walk = match read.walk {
+        Some(walk) => walk,
+        None => {
+            end = after.saturating_add(PROBE_WINDOW);
+            let probe = Shape::new(Scan::Window { after, end }, available);
+            rows = rows::fetch(db, read.tested.clone(), limit, probe).await?;
+            let found = count(&rows);
+            found < limit && worth_walking(limit - found, found, PROBE_WINDOW.unsigned_abs())
+        }
+    };
+    if walk {
+        let from = end;
+        end = from.saturating_add(SEARCH_WINDOW);
+        let window = Shape::new(Scan::Window { after: from, end }, available);
+        rows.extend(rows::fetch(db, read.tested.clone(), limit - count(&rows), window).await?);
     }
     let found = count(&rows);
     if found < limit {

@@ -2,8 +2,10 @@
 //! and whether it is on loan. Every books list and search page is read through [`fetch`].
 
 use entity::{author, book, book_author, loan};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{Condition, ConnectionTrait, DbBackend, Order, QueryResult, Statement, Value};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{
+    Condition, ConnectionTrait, DbBackend, Order, QueryResult, Statement, StatementBuilder, Value, Values,
+};
 
 use super::list::{BookSummary, ListedBook};
 use crate::Result;
@@ -25,8 +27,14 @@ const AUTHOR_COLUMNS: [author::Column; 5] = [
     author::Column::Version,
 ];
 
+/// PostgreSQL's table of every title's words, one row per (word, book), keyed in that order (migration
+/// `m20261202_000006`).
+pub(super) const TITLE_WORDS: &str = "book_title_words";
+/// How many of a word's rows a [`Scan::Words`] page reads at most.
+pub(super) const WORDS_READ: u64 = 4_000;
+
 /// How a page's books are found in id order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Scan {
     /// Walking the primary key, testing the condition on each book, until the page is full.
     Walk,
@@ -35,6 +43,11 @@ pub(super) enum Scan {
     /// range is read in a derived table with `OFFSET 0`, which the planner keeps apart, so the search
     /// condition can only filter its rows.
     Window { after: i64, end: i64 },
+    /// PostgreSQL only: the books whose titles hold `word`, from [`TITLE_WORDS`] in id order, its first
+    /// [`WORDS_READ`] rows after `after`; each book is looked up by its key and tested (a lateral join
+    /// with a `LIMIT`, which the planner cannot turn into a join that reads every book, nor hand the
+    /// condition to the full-text index).
+    Words { word: String, after: i64 },
     /// Every match from whatever index serves the condition, then sorted (`ORDER BY id + 0`, which no
     /// index provides, so the planner cannot walk the key instead).
     Sort,
@@ -97,17 +110,32 @@ pub(super) async fn fetch_ranked<C: ConnectionTrait>(
 ) -> Result<Vec<(bool, BookSummary)>> {
     let backend = db.get_database_backend();
     let (available, ranked) = (shape.available, shape.first.is_some());
-    let statement = backend.build(&page_query(backend, condition, limit, shape));
-    let statement =
-        if backend == DbBackend::Postgres { with_literal_limit(statement, limit) } else { statement };
+    let statement = built(backend, &page_query(backend, condition, limit, shape), limit);
+    decode(&db.query_all_raw(statement).await?, ranked, available)
+}
+
+/// The statement of `query`, a page of `limit` books, for `backend` (on PostgreSQL with its page size
+/// written in: [`with_literal_limits`]).
+pub(super) fn built<S: StatementBuilder>(backend: DbBackend, query: &S, limit: u64) -> Statement {
+    let statement = backend.build(query);
+    if backend == DbBackend::Postgres { with_literal_limits(statement, limit) } else { statement }
+}
+
+/// The books of a page's rows, each with whether it met the shape's `first` condition: `ranked` and
+/// `available` as in the page's [`Shape`].
+pub(super) fn decode(
+    rows: &[QueryResult],
+    ranked: bool,
+    available: Option<bool>,
+) -> Result<Vec<(bool, BookSummary)>> {
     let mut books: Vec<(bool, BookSummary)> = Vec::new();
     // By position, in the order `page_query` selects them: the book's columns, the rank, the loan's id,
     // the author's columns (not by name, which formatted and looked up five column names per row).
     let loan_at = LISTED.len() + usize::from(ranked);
     let author_at = loan_at + usize::from(available.is_none());
-    for row in db.query_all_raw(statement).await? {
+    for row in rows {
         let id: i64 = row.try_get_by_index(0)?;
-        let author = author_in(&row, author_at)?;
+        let author = author_in(row, author_at)?;
         match books.last_mut() {
             Some((_, summary)) if summary.book.id == id => summary.authors.extend(author),
             _ => {
@@ -155,8 +183,14 @@ fn rank(backend: DbBackend, first: Expr) -> Expr {
     Expr::case(first, 1).finally(0).cast_as(Alias::new(integer))
 }
 
-fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape) -> SelectStatement {
+pub(super) fn page_query(
+    backend: DbBackend,
+    condition: Condition,
+    limit: u64,
+    shape: Shape,
+) -> SelectStatement {
     let Shape { scan, available, first, first_first } = shape;
+    let sorted = scan == Scan::Sort;
     let id = Expr::col((book::Entity, book::Column::Id));
     let mut inner = Query::select();
     inner.columns(LISTED.map(|column| (book::Entity, column)));
@@ -182,6 +216,9 @@ fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape
         Scan::Window { after, end } => {
             inner.from(book::Entity).and_where(id.clone().gt(after)).and_where(id.clone().lte(end));
         }
+        Scan::Words { word, after } => {
+            inner.from_subquery(titled(word, after), book::Entity);
+        }
         Scan::Walk | Scan::Sort => {
             inner.from(book::Entity);
         }
@@ -190,7 +227,7 @@ fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape
         inner.order_by_expr(Expr::col(Alias::new(RANK)), Order::Desc);
     }
     // `+ 0` written in, not bound: a bound 0 is still no index's order, but plainer to read in a plan.
-    let key = if scan == Scan::Sort { id.add(Expr::cust("0")) } else { id };
+    let key = if sorted { id.add(Expr::cust("0")) } else { id };
     inner.cond_where(condition).order_by_expr(key, Order::Asc).limit(limit);
     let page = Alias::new("page");
     let join_loans = available.is_none();
@@ -225,30 +262,94 @@ fn page_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape
         .to_owned()
 }
 
-/// The PostgreSQL statement with its page size written in rather than bound (the other values stay bound).
+/// The derived table of [`Scan::Words`]: `SELECT w.book_id AS id, b.title, … FROM (SELECT book_id FROM
+/// book_title_words WHERE word = $1 AND book_id > $2 ORDER BY book_id LIMIT n) AS w JOIN LATERAL (SELECT …
+/// FROM books WHERE books.id = w.book_id LIMIT 1) AS b ON TRUE ORDER BY w.book_id OFFSET 0`. Its `id` is the
+/// word row's, so the page's `ORDER BY id` is the order the rows are read in, and the page stops reading
+/// when it is full.
+fn titled(word: String, after: i64) -> SelectStatement {
+    let (words, found, book_id) = (Alias::new(TITLE_WORDS), Alias::new("w"), Alias::new("book_id"));
+    let rows = Query::select()
+        .column(book_id.clone())
+        .from(words)
+        .and_where(Expr::col(Alias::new("word")).eq(word))
+        .and_where(Expr::col(book_id.clone()).gt(after))
+        .order_by(book_id.clone(), Order::Asc)
+        .limit(WORDS_READ)
+        .to_owned();
+    let listed = Alias::new("b");
+    let book = Query::select()
+        .columns(LISTED[1..].iter().copied())
+        .column(Alias::new("search_vector"))
+        .from(book::Entity)
+        .and_where(Expr::col((book::Entity, book::Column::Id)).equals((found.clone(), book_id.clone())))
+        .limit(1)
+        .to_owned();
+    let mut table = Query::select();
+    table.expr_as(Expr::col((found.clone(), book_id.clone())), book::Column::Id);
+    table.columns(LISTED[1..].iter().map(|column| (listed.clone(), *column)));
+    table
+        .column((listed.clone(), Alias::new("search_vector")))
+        .from_subquery(rows, found.clone())
+        .join_lateral(JoinType::InnerJoin, book, listed, Expr::cust("TRUE"))
+        .order_by((found, book_id), Order::Asc)
+        .offset(0)
+        .to_owned()
+}
+
+/// The id of the book in `word`'s [`WORDS_READ`]th row after `after` (where a [`Scan::Words`] page stopped
+/// reading), or `None` when it has fewer rows: then that page read them all.
+pub(super) async fn words_end<C: ConnectionTrait>(db: &C, word: &str, after: i64) -> Result<Option<i64>> {
+    let book_id = Alias::new("book_id");
+    let last = Query::select()
+        .column(book_id.clone())
+        .from(Alias::new(TITLE_WORDS))
+        .and_where(Expr::col(Alias::new("word")).eq(word))
+        .and_where(Expr::col(book_id.clone()).gt(after))
+        .order_by(book_id, Order::Asc)
+        .offset(WORDS_READ - 1)
+        .limit(1)
+        .to_owned();
+    let row = db.query_one(&last).await?;
+    Ok(row.map(|row| row.try_get_by_index::<i64>(0)).transpose()?)
+}
+
+/// The PostgreSQL statement with its page size written in rather than bound (the other values stay bound):
+/// every `LIMIT $n` whose value is `limit`.
 ///
 /// PostgreSQL plans a prepared statement once for any values (a generic plan), and keeps that plan, when it
 /// looks no dearer than the plans made for each run's values. A bound `LIMIT` is estimated at a tenth of
 /// the table, so the generic plan of a page joined whole tables by hashing (132 ms at 100,000 books) and
 /// every run was planned afresh (0.17 ms, more than running it: 0.11 ms). Written in, the size is known to
 /// the generic plan, which is then the nested loop over 21 books and is kept. The size is one of a hundred
-/// numbers, so there are at most that many statements per list shape.
-///
-/// The page's `LIMIT` is the statement's last placeholder: the joins after the derived table bind nothing.
-fn with_literal_limit(statement: Statement, limit: u64) -> Statement {
+/// numbers, so there are at most that many statements per list shape. The placeholders after a removed
+/// one are numbered down.
+fn with_literal_limits(statement: Statement, limit: u64) -> Statement {
     let Statement { sql, values, db_backend } = statement;
-    let Some(mut values) = values else {
+    let Some(Values(values)) = values else {
         return Statement { sql, values, db_backend };
     };
-    let placeholder = format!("LIMIT ${}", values.0.len());
-    match (values.0.last(), sql.rfind(&placeholder)) {
-        (Some(Value::BigUnsigned(Some(bound))), Some(at)) if *bound == limit => {
-            values.0.pop();
-            let sql = format!("{}LIMIT {limit}{}", &sql[..at], &sql[at + placeholder.len()..]);
-            Statement { sql, values: Some(values), db_backend }
+    let (mut text, mut kept) = (String::with_capacity(sql.len()), Vec::with_capacity(values.len()));
+    let mut rest = sql.as_str();
+    while let Some(at) = rest.find('$') {
+        let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        let number: Option<usize> = rest[at + 1..at + 1 + digits].parse().ok();
+        let value = number.and_then(|n| n.checked_sub(1)).and_then(|n| values.get(n));
+        text.push_str(&rest[..at]);
+        match value {
+            Some(Value::BigUnsigned(Some(bound))) if *bound == limit && text.ends_with("LIMIT ") => {
+                text.push_str(&limit.to_string());
+            }
+            Some(value) => {
+                kept.push(value.clone());
+                text.push_str(&format!("${}", kept.len()));
+            }
+            None => text.push_str(&rest[at..=at + digits]),
         }
-        _ => Statement { sql, values: Some(values), db_backend },
+        rest = &rest[at + 1 + digits..];
     }
+    text.push_str(rest);
+    Statement { sql: text, values: Some(Values(kept)), db_backend }
 }
 
 #[cfg(test)]
@@ -260,7 +361,7 @@ mod tests {
     use super::*;
 
     fn rendered(condition: Condition) -> Statement {
-        with_literal_limit(
+        with_literal_limits(
             DbBackend::Postgres.build(&page_query(
                 DbBackend::Postgres,
                 condition,
@@ -269,6 +370,24 @@ mod tests {
             )),
             21,
         )
+    }
+
+    #[test]
+    fn every_limit_of_the_page_size_is_written_in_and_the_later_values_numbered_down() {
+        let sql = "SELECT a FROM t WHERE x = $1 LIMIT $2 UNION ALL SELECT b FROM u WHERE y = $3 LIMIT $4 OFFSET $5 \
+                   UNION ALL SELECT c FROM v LIMIT $6";
+        let values: [Value; 6] =
+            ["w".into(), 21_u64.into(), "v".into(), 4_000_u64.into(), 21_u64.into(), 21_u64.into()];
+        let written =
+            with_literal_limits(Statement::from_sql_and_values(DbBackend::Postgres, sql, values), 21);
+        assert_eq!(
+            written.sql,
+            "SELECT a FROM t WHERE x = $1 LIMIT 21 UNION ALL SELECT b FROM u WHERE y = $2 LIMIT $3 OFFSET $4 \
+             UNION ALL SELECT c FROM v LIMIT 21",
+            "another size stays bound, and so does an offset of the same value"
+        );
+        let kept: [Value; 4] = ["w".into(), "v".into(), 4_000_u64.into(), 21_u64.into()];
+        assert_eq!(written.values.unwrap().0, kept);
     }
 
     #[test]

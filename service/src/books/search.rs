@@ -85,6 +85,14 @@ impl SearchQuery {
         &self.terms
     }
 
+    /// The word a title's words are read by ([`Scan::Words`](super::rows::Scan)): the longest whole word
+    /// (not the last, which may be a prefix), as the longer of two words is usually the rarer; `None` for
+    /// a single word.
+    pub(crate) fn title_driver(&self) -> Option<&str> {
+        let (_, whole) = self.terms.split_last()?;
+        whole.iter().rev().max_by_key(|term| term.chars().count()).map(String::as_str)
+    }
+
     /// Whether a book with these keys is a result: the reference definition every backend implements.
     #[must_use]
     pub fn matches(&self, title_key: &str, author_key: &str) -> bool {
@@ -246,6 +254,14 @@ mod tests {
         assert!(refused("dune\u{0}").contains("control"));
         assert_eq!(query(&"x".repeat(64)).terms().len(), 1);
         assert_eq!(query("a b c d e f g h").terms().len(), 8);
+    }
+
+    #[test]
+    fn titles_are_read_by_the_longest_whole_word() {
+        assert_eq!(query("dune").title_driver(), None, "a single word may be a prefix");
+        assert_eq!(query("crimson garden").title_driver(), Some("crimson"));
+        assert_eq!(query("le guin ursula").title_driver(), Some("guin"));
+        assert_eq!(query("abc xyz q").title_driver(), Some("abc"), "the first of equals");
     }
 
     #[test]

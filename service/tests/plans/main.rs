@@ -154,6 +154,7 @@ async fn every_public_read_is_index_backed_on_a_library_of_100000_books() {
         ("a rare prefix", "1234"),
         ("an author's name", "author 17"),
         ("a word of every author's name and no title", "author"),
+        ("a common word and a rare prefix", "orchard 4242"),
     ] {
         let search = BookFilter { q: q(words), ..BookFilter::default() };
         let found = capture!(&format!("GET /books?q= {name}"), books::list(&db, &search, &page(None)));
