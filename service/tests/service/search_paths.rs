@@ -99,7 +99,8 @@ async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_
     book(db, "A Quokka Year").await;
 
     // One word reads books or the index; with two or more, PostgreSQL reads a title tier by a whole word's
-    // rows of the titles' words, and "filler 42" has more of them (8,525) than one read takes (4,000).
+    // rows of the titles' words, and "filler 42" has more of them (8,525) than one read takes (4,000); with
+    // three, the rows are kept by the other whole word ("light") as well as the prefix.
     let queries = [
         "lantern",
         "lant",
@@ -115,6 +116,8 @@ async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_
         "lantern 2",
         "volume t",
         "jones volume",
+        "light lantern l",
+        "jones lantern l",
     ];
     for raw in queries {
         let expected = reference(db, raw).await;
