@@ -4,15 +4,11 @@
 //! The full-text index returns a word's matches as a bitmap, all of them at once: cheap for a rare word,
 //! but two common words ("crimson garden", each in one title in eight, together in one in 120) made a
 //! page either read both words' thousands of matches from it or walk ~2,500 books in id order testing
-//! each. Read from here, the same page walks one word's titles (~300 rows of an index), probes each for
-//! the other words, and looks up only the books that hold them all. The rows are the title's lexemes as
-//! `search_vector` holds them (weight A), so both agree.
-//!
-//! The second index, `(book_id, word)`, answers whether a title holds the search's other words: an index-only
-//! probe per row read, before the book itself is. It also serves the triggers and the cascade.
+//! each. Read from here, the same page walks one word's titles (~300 rows of an index) and looks up only
+//! those books. The rows are the title's lexemes as `search_vector` holds them (weight A), so both agree.
 //!
 //! Kept by triggers on `books` (a new book, a changed `title_key`); a deleted book's rows go with it
-//! (`ON DELETE CASCADE`). The table is new, so its indexes are built
+//! (`ON DELETE CASCADE`, served by the `book_id` index). The table is new, so its indexes are built
 //! before it holds a row and no `CONCURRENTLY` is needed; the back-fill runs in the migration's
 //! transaction, after the triggers exist, so no book is missed. `word` sorts by bytes (`COLLATE "C"`):
 //! the order is only ever read for one word at a time.
@@ -28,7 +24,7 @@ pub struct Migration;
 const UP: [&str; 6] = [
     "CREATE TABLE book_title_words (word text COLLATE \"C\" NOT NULL, \
      book_id bigint NOT NULL REFERENCES books (id) ON DELETE CASCADE, PRIMARY KEY (word, book_id))",
-    "CREATE INDEX idx_book_title_words_book ON book_title_words (book_id, word)",
+    "CREATE INDEX idx_book_title_words_book ON book_title_words (book_id)",
     "CREATE FUNCTION book_title_words() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
      IF TG_OP = 'UPDATE' THEN DELETE FROM book_title_words WHERE book_id = NEW.id; END IF; \
      INSERT INTO book_title_words (word, book_id) \

@@ -15,15 +15,14 @@
 //!    author-only matches (probing that tier alone first when no probe ran).
 //!
 //! On PostgreSQL a search of two words or more has a third way for its title tier, and takes it instead of
-//! the probe: the rows of one whole word in the table of titles' words, in id order, each kept when the
-//! same table holds the other words (`by_title_words`).
+//! the probe: the rows of one whole word in the table of titles' words, in id order (`by_title_words`).
 
 use entity::book;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{Condition, ConnectionTrait, DbBackend};
 
 use super::list::{BookFilter, BookSummary, filters};
-use super::rows::{self, Scan, Shape, TitleWords};
+use super::rows::{self, Scan, Shape};
 use super::search::{AUTHOR_TIER, SearchQuery, TITLE_TIER};
 use crate::Result;
 
@@ -47,10 +46,10 @@ pub(super) async fn page<C: ConnectionTrait>(
     // The probe's author-only matches and the ids it walked: the author tier's density, when there was one.
     let mut authors_seen = None;
     let in_titles = after.is_none_or(|(tier, _)| tier == TITLE_TIER);
-    let words = q.title_words().filter(|_| backend == DbBackend::Postgres);
-    if let (true, Some(words)) = (in_titles, words) {
+    let driver = q.title_driver().filter(|_| backend == DbBackend::Postgres);
+    if let (true, Some(word)) = (in_titles, driver) {
         let start = after.map_or(0, |(_, id)| id);
-        let found = by_title_words(db, q, filter, words, start, want).await?;
+        let found = by_title_words(db, q, filter, word, start, want).await?;
         rows.extend(found.into_iter().map(|summary| (TITLE_TIER, summary)));
     } else if in_titles {
         let start = after.map_or(0, |(_, id)| id);
@@ -117,29 +116,28 @@ fn tiered(found: Vec<(bool, BookSummary)>) -> Vec<(i64, BookSummary)> {
         .collect()
 }
 
-/// The title tier of a search of two words or more (`words`, see [`SearchQuery::title_words`]) on PostgreSQL:
-/// the books whose titles hold its driver word, read in id order from that word's rows of the titles' words
-/// and kept when the same table holds the other words ([`Scan::Words`]); cheap however common or rare the
-/// words are, where a walk of the books costs as many ids as the page spans (~2,500 for two words each in
-/// one title in eight). When that read neither fills the page nor reaches the end of the driver's rows, the
-/// rest comes from the index, after the last book it read.
+/// The title tier of a search with a whole word (`word`, see [`SearchQuery::title_driver`]) on PostgreSQL:
+/// the books whose titles hold `word`, read in id order from its rows of the titles' words
+/// ([`Scan::Words`]), each tested against every word; cheap however common or rare the words are, where a
+/// walk of the books costs as many ids as the page spans (~2,500 for two words each in one title in eight).
+/// When that read neither fills the page nor reaches the end of `word`'s rows, the rest comes from the
+/// index, after the last book it read.
 async fn by_title_words<C: ConnectionTrait>(
     db: &C,
     q: &SearchQuery,
     filter: &BookFilter,
-    words: TitleWords,
+    word: &str,
     start: i64,
     want: u64,
 ) -> Result<Vec<BookSummary>> {
     let backend = db.get_database_backend();
-    let driver = words.driver.clone();
-    let read = Shape::new(Scan::Words { words, after: start }, filter.available);
-    let mut rows = rows::fetch(db, filters(filter, None), want, read).await?;
+    let tested = filters(filter, None).add(q.title_condition(backend));
+    let words = Shape::new(Scan::Words { word: word.to_owned(), after: start }, filter.available);
+    let mut rows = rows::fetch(db, tested.clone(), want, words).await?;
     let found = count(&rows);
     if found < want
-        && let Some(end) = rows::words_end(db, &driver, start).await?
+        && let Some(end) = rows::words_end(db, word, start).await?
     {
-        let tested = filters(filter, None).add(q.title_condition(backend));
         let indexed = filters(filter, None).add(q.title_index_condition(backend));
         let read = Tier { tested: &tested, indexed: &indexed, walk: Some(false) };
         rows.extend(tier(db, read, end, want - found, filter.available).await?);

@@ -33,15 +33,6 @@ pub(super) const TITLE_WORDS: &str = "book_title_words";
 /// How many of a word's rows a [`Scan::Words`] page reads at most.
 pub(super) const WORDS_READ: u64 = 4_000;
 
-/// A title search of two words or more as [`Scan::Words`] reads it: each title holds `driver`, every word
-/// of `whole`, and a word starting with `prefix`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct TitleWords {
-    pub driver: String,
-    pub whole: Vec<String>,
-    pub prefix: String,
-}
-
 /// How a page's books are found in id order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Scan {
@@ -52,12 +43,11 @@ pub(super) enum Scan {
     /// range is read in a derived table with `OFFSET 0`, which the planner keeps apart, so the search
     /// condition can only filter its rows.
     Window { after: i64, end: i64 },
-    /// PostgreSQL only: the books whose titles hold every word of `words`, from [`TITLE_WORDS`]: the
-    /// driver's first [`WORDS_READ`] rows after `after`, in id order, each kept when the same table holds
-    /// the title's other words (an index-only probe each), and only then is the book looked up by its key
-    /// and tested against the rest of the condition (a lateral join with a `LIMIT`, which the planner
-    /// cannot turn into a join that reads every book, nor hand the condition to the full-text index).
-    Words { words: TitleWords, after: i64 },
+    /// PostgreSQL only: the books whose titles hold `word`, from [`TITLE_WORDS`] in id order, its first
+    /// [`WORDS_READ`] rows after `after`; each book is looked up by its key and tested (a lateral join
+    /// with a `LIMIT`, which the planner cannot turn into a join that reads every book, nor hand the
+    /// condition to the full-text index).
+    Words { word: String, after: i64 },
     /// Every match from whatever index serves the condition, then sorted (`ORDER BY id + 0`, which no
     /// index provides, so the planner cannot walk the key instead).
     Sort,
@@ -226,8 +216,8 @@ pub(super) fn page_query(
         Scan::Window { after, end } => {
             inner.from(book::Entity).and_where(id.clone().gt(after)).and_where(id.clone().lte(end));
         }
-        Scan::Words { words, after } => {
-            inner.from_subquery(titled(words, after), book::Entity);
+        Scan::Words { word, after } => {
+            inner.from_subquery(titled(word, after), book::Entity);
         }
         Scan::Walk | Scan::Sort => {
             inner.from(book::Entity);
@@ -274,18 +264,15 @@ pub(super) fn page_query(
 
 /// The derived table of [`Scan::Words`]: `SELECT w.book_id AS id, b.title, … FROM (SELECT book_id FROM
 /// book_title_words WHERE word = $1 AND book_id > $2 ORDER BY book_id LIMIT n) AS w JOIN LATERAL (SELECT …
-/// FROM books WHERE books.id = w.book_id LIMIT 1) AS b ON TRUE WHERE EXISTS (…) … ORDER BY w.book_id
-/// OFFSET 0`. Its `id` is the word row's, so the page's `ORDER BY id` is the order the rows are read in, and
-/// the page stops reading when it is full. The `EXISTS` test each word row for the other words before its
-/// book is read: a probe of the `(book_id, word)` index costs less than reading the book and matching its
-/// `tsvector`, and most rows fail it (for two words each in one title in eight, seven in eight).
-fn titled(words: TitleWords, after: i64) -> SelectStatement {
-    let (table, found, book_id) = (Alias::new(TITLE_WORDS), Alias::new("w"), Alias::new("book_id"));
-    let word = Alias::new("word");
+/// FROM books WHERE books.id = w.book_id LIMIT 1) AS b ON TRUE ORDER BY w.book_id OFFSET 0`. Its `id` is the
+/// word row's, so the page's `ORDER BY id` is the order the rows are read in, and the page stops reading
+/// when it is full.
+fn titled(word: String, after: i64) -> SelectStatement {
+    let (words, found, book_id) = (Alias::new(TITLE_WORDS), Alias::new("w"), Alias::new("book_id"));
     let rows = Query::select()
         .column(book_id.clone())
-        .from(table.clone())
-        .and_where(Expr::col(word.clone()).eq(words.driver))
+        .from(words)
+        .and_where(Expr::col(Alias::new("word")).eq(word))
         .and_where(Expr::col(book_id.clone()).gt(after))
         .order_by(book_id.clone(), Order::Asc)
         .limit(WORDS_READ)
@@ -293,44 +280,21 @@ fn titled(words: TitleWords, after: i64) -> SelectStatement {
     let listed = Alias::new("b");
     let book = Query::select()
         .columns(LISTED[1..].iter().copied())
+        .column(Alias::new("search_vector"))
         .from(book::Entity)
         .and_where(Expr::col((book::Entity, book::Column::Id)).equals((found.clone(), book_id.clone())))
         .limit(1)
         .to_owned();
-    // A row of this book's title words: the word itself, or (the prefix) one from it on that starts with it.
-    // `OFFSET 0` keeps each `EXISTS` a probe per word row: without it the planner may make it a join, and it
-    // chose a hash join reading all 12,115 rows of "gard…" for a page of 21, or probed after the book lookup.
-    let other = Alias::new("o");
-    let holds = |word_is: Expr| {
-        let same_book = Expr::col((other.clone(), book_id.clone())).equals((found.clone(), book_id.clone()));
-        Expr::exists(
-            Query::select()
-                .expr(Expr::cust("1"))
-                .from_as(table.clone(), other.clone())
-                .and_where(same_book)
-                .and_where(word_is)
-                .offset(0)
-                .to_owned(),
-        )
-    };
-    let other_word = || Expr::col((other.clone(), word.clone()));
     let mut table = Query::select();
     table.expr_as(Expr::col((found.clone(), book_id.clone())), book::Column::Id);
     table.columns(LISTED[1..].iter().map(|column| (listed.clone(), *column)));
-    table.from_subquery(rows, found.clone()).join_lateral(
-        JoinType::InnerJoin,
-        book,
-        listed,
-        Expr::cust("TRUE"),
-    );
-    for whole in words.whole {
-        table.and_where(holds(other_word().eq(whole)));
-    }
-    // `>=` bounds the index range (a bound value cannot give the planner `starts_with`'s own range).
-    let starts =
-        Expr::cust_with_exprs("starts_with($1, $2)", [other_word(), Expr::val(words.prefix.clone())]);
-    table.and_where(holds(other_word().gte(words.prefix).and(starts)));
-    table.order_by((found, book_id), Order::Asc).offset(0).to_owned()
+    table
+        .column((listed.clone(), Alias::new("search_vector")))
+        .from_subquery(rows, found.clone())
+        .join_lateral(JoinType::InnerJoin, book, listed, Expr::cust("TRUE"))
+        .order_by((found, book_id), Order::Asc)
+        .offset(0)
+        .to_owned()
 }
 
 /// The id of the book in `word`'s [`WORDS_READ`]th row after `after` (where a [`Scan::Words`] page stopped
