@@ -14,6 +14,7 @@ use service::reviews::{self as reviews_svc};
 use super::access::{MaybeToken, Token};
 use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, BasePath, BookCreated, Db, Deleted, DirectJson, ReviewCreated, State, Tag, page};
+use crate::auth::caching::varies_by_token;
 use crate::dto::{
     Author, Book, BookAuthors, BookPage, BookPatch, NewBook, NewBookAuthor, NewReview, Review, ReviewPage,
 };
@@ -320,7 +321,12 @@ impl BooksApi {
     /// List a book's reviews
     ///
     /// Public; `borrower_id` is shown only to librarians and on the reader's own reviews.
-    #[oai(path = "/books/:id/reviews", method = "get", operation_id = "listBookReviews")]
+    #[oai(
+        path = "/books/:id/reviews",
+        method = "get",
+        operation_id = "listBookReviews",
+        transform = "varies_by_token"
+    )]
     async fn reviews(
         &self,
         token: MaybeToken,

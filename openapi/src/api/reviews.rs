@@ -9,6 +9,7 @@ use service::versioning::revision;
 use super::access::{Actor, MaybeToken, Token};
 use super::conditional::{Fetched, Saved, expected};
 use super::{ApiResult, Deleted, State, Tag};
+use crate::auth::caching::varies_by_token;
 use crate::dto::{Review, ReviewPatch};
 
 #[derive(Debug, Default)]
@@ -19,7 +20,7 @@ impl ReviewsApi {
     /// Get a review
     ///
     /// Public; `borrower_id` is shown only to librarians and to the review's author.
-    #[oai(path = "/reviews/:id", method = "get", operation_id = "getReview")]
+    #[oai(path = "/reviews/:id", method = "get", operation_id = "getReview", transform = "varies_by_token")]
     async fn get(
         &self,
         token: MaybeToken,

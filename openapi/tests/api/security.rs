@@ -1,6 +1,6 @@
 //! What the security audit (issue 21) asked of the API: hidden formatting and control characters are
-//! refused by field, reviews do not say who borrowed what, authenticated answers are never cached, and
-//! no operation parses XML.
+//! refused by field, reviews do not say who borrowed what, authenticated answers are never cached (and the
+//! public answers a token would change say so), and no operation parses XML.
 
 use poem::http::Method;
 use serde_json::{Value, json};
@@ -11,6 +11,7 @@ crate::api_tests!(
     bidi_overrides_zero_width_and_control_characters_are_refused_naming_the_field,
     reviews_name_their_author_only_to_librarians_and_the_author,
     authenticated_answers_are_never_stored_by_caches,
+    public_reviews_that_a_token_would_change_vary_by_it,
     no_operation_takes_an_xml_body,
 );
 
@@ -88,6 +89,27 @@ async fn authenticated_answers_are_never_stored_by_caches(api: Api) {
     api.act_as(Who::Anonymous);
     let public = api.get("/books").await;
     assert_ne!(public.header("cache-control"), Some("no-store"), "the public catalogue may be cached");
+    assert_eq!(public.header("vary"), None, "and a token does not change it");
+}
+
+async fn public_reviews_that_a_token_would_change_vary_by_it(api: Api) {
+    let book = api.book("Dune", &[]).await;
+    let reader = api.borrower(1).await;
+    let loan = api.check_out(book, reader).await.ok(201)["id"].as_i64().unwrap();
+    api.post_empty(&format!("/loans/{loan}/return")).await.ok(200);
+    let review =
+        api.create(&format!("/books/{book}/reviews"), json!({ "borrower_id": reader, "rating": 5 })).await;
+    api.act_as(Who::Anonymous);
+    let one = api.get(&format!("/reviews/{review}")).await;
+    let tag = one.header("etag").unwrap().to_owned();
+    let unchanged =
+        api.send(Method::GET, &format!("/reviews/{review}"), None, &[("if-none-match", tag.as_str())]).await;
+    assert_eq!(unchanged.status, 304);
+    let listed = api.get(&format!("/books/{book}/reviews")).await;
+    for (what, reply) in [("a review", &one), ("its 304", &unchanged), ("the list", &listed)] {
+        let vary: Vec<&str> = reply.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect();
+        assert!(vary.iter().any(|v| v.eq_ignore_ascii_case("authorization")), "{what}: {vary:?}");
+    }
 }
 
 /// quick-xml is in the tree (poem-openapi's XML payload) with advisories RUSTSEC-2026-0194/0195; this
