@@ -35,11 +35,8 @@ async fn fixture(api: &Api) -> Fixture {
     let linked = |name: &str, subject: &str| json!({ "name": name, "email": format!("{subject}@example.org"), "subject": subject });
     let ada = api.create("/borrowers", linked("Ada", "sub-ada")).await;
     let bob = api.create("/borrowers", linked("Bob", "sub-bob")).await;
-    let loan = api.check_out(book, ada).await.ok(201)["id"].as_i64().unwrap();
-    api.post_empty(&format!("/loans/{loan}/return")).await.ok(200);
+    let review = api.review_after_borrowing(book, ada, 5).await;
     api.check_out(other, bob).await.ok(201);
-    let review =
-        api.create(&format!("/books/{book}/reviews"), json!({ "borrower_id": ada, "rating": 5 })).await;
     Fixture { ada, book, author, review }
 }
 

@@ -211,6 +211,15 @@ impl Api {
     pub async fn check_out(&self, book_id: i64, borrower_id: i64) -> Reply {
         self.post("/loans", json!({ "book_id": book_id, "borrower_id": borrower_id })).await
     }
+
+    /// A review of the book by the borrower, who borrows and returns it first (only a book's borrowers may
+    /// review it); returns the review's id.
+    pub async fn review_after_borrowing(&self, book_id: i64, borrower_id: i64, rating: u8) -> i64 {
+        let loan = self.check_out(book_id, borrower_id).await.ok(201)["id"].as_i64().unwrap();
+        self.post_empty(&format!("/loans/{loan}/return")).await.ok(200);
+        let review = json!({ "borrower_id": borrower_id, "rating": rating });
+        self.create(&format!("/books/{book_id}/reviews"), review).await
+    }
 }
 
 /// Runs each test body on SQLite, PostgreSQL and MariaDB through the HTTP API.

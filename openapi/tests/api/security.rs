@@ -50,10 +50,7 @@ async fn reviews_name_their_author_only_to_librarians_and_the_author(api: Api) {
     let linked = |name: &str, subject: &str| json!({ "name": name, "email": format!("{subject}@example.org"), "subject": subject });
     let ada = api.create("/borrowers", linked("Ada", "sub-ada")).await;
     api.create("/borrowers", linked("Bob", "sub-bob")).await;
-    let loan = api.check_out(book, ada).await.ok(201)["id"].as_i64().unwrap();
-    api.post_empty(&format!("/loans/{loan}/return")).await.ok(200);
-    let review =
-        api.create(&format!("/books/{book}/reviews"), json!({ "borrower_id": ada, "rating": 5 })).await;
+    let review = api.review_after_borrowing(book, ada, 5).await;
 
     let author_of = |reply: &Value| reply.get("borrower_id").cloned();
     let seen_by = |who: Who<'static>| {
@@ -95,10 +92,7 @@ async fn authenticated_answers_are_never_stored_by_caches(api: Api) {
 async fn public_reviews_that_a_token_would_change_vary_by_it(api: Api) {
     let book = api.book("Dune", &[]).await;
     let reader = api.borrower(1).await;
-    let loan = api.check_out(book, reader).await.ok(201)["id"].as_i64().unwrap();
-    api.post_empty(&format!("/loans/{loan}/return")).await.ok(200);
-    let review =
-        api.create(&format!("/books/{book}/reviews"), json!({ "borrower_id": reader, "rating": 5 })).await;
+    let review = api.review_after_borrowing(book, reader, 5).await;
     api.act_as(Who::Anonymous);
     let one = api.get(&format!("/reviews/{review}")).await;
     let tag = one.header("etag").unwrap().to_owned();
