@@ -11,8 +11,11 @@
 //!    from the index, ordered by tier and id, in one statement.
 //! 3. Otherwise the title tier goes on past the probe, walking up to [`SEARCH_WINDOW`] more ids when the
 //!    probe's density says the page fills within them (else straight from the index), then from the index
-//!    for what the walk did not find; then the author-only tier the same way, by the probe's density of
-//!    author-only matches (probing that tier alone first when no probe ran).
+//!    for what the walk did not find; then the author-only tier, whose first books are the probe's own
+//!    author-only matches on a first page, and the rest the same way, by the probe's density of them
+//!    (probing that tier alone first when no probe ran). On PostgreSQL the probe also asks the titles' words
+//!    whether any title can hold every word ([`SearchQuery::titles_may_match`]); when none can (a search by
+//!    an author's name), the title tier is not read past it, and such a page is often that one statement.
 //!
 //! On PostgreSQL a search of two words or more has a third way for its title tier, and takes it instead of
 //! the probe: the rows of one whole word in the table of titles' words, in id order (`by_title_words`).
@@ -43,8 +46,8 @@ pub(super) async fn page<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let title = q.title_condition(backend);
     let mut rows = Vec::new();
-    // The probe's author-only matches and the ids it walked: the author tier's density, when there was one.
-    let mut authors_seen = None;
+    // The probe's author-only matches, when there was one: the author tier's density, and its first books.
+    let mut probed_authors = None;
     let in_titles = after.is_none_or(|(tier, _)| tier == TITLE_TIER);
     let driver = q.title_driver().filter(|_| backend == DbBackend::Postgres);
     if let (true, Some(word)) = (in_titles, driver) {
@@ -55,22 +58,25 @@ pub(super) async fn page<C: ConnectionTrait>(
         let start = after.map_or(0, |(_, id)| id);
         let probe_end = start.saturating_add(PROBE_WINDOW);
         let any = filters(filter, None).add(q.condition(backend));
-        let probe = Shape::new(Scan::Window { after: start, end: probe_end }, filter.available);
-        let probed = rows::fetch_ranked(db, any.clone(), want, probe.marked(title.clone())).await?;
-        let Some((_, last)) = probed.last() else {
+        let probe =
+            Shape::new(Scan::Window { after: start, end: probe_end }, filter.available).marked(title.clone());
+        let probe = if backend == DbBackend::Postgres { probe.also(q.titles_may_match()) } else { probe };
+        let probed = rows::fetch_ranked(db, any.clone(), want, probe).await?;
+        let Some(last) = probed.books.iter().map(|(_, summary)| summary.book.id).max() else {
             let (condition, shape) = rare(any, title, after, filter.available);
-            return Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?));
+            return Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?.books));
         };
-        // A full probe stopped at its last book: the title matches up to there are all in it.
-        let seen = if count(&probed) == want { last.book.id } else { probe_end };
-        let walked = (seen - start).unsigned_abs();
-        let probed_count = count(&probed);
-        let titled: Vec<BookSummary> =
-            probed.into_iter().filter(|(first, _)| *first).map(|(_, summary)| summary).collect();
+        // A full probe stopped at its last book: every match up to there is in it.
+        let seen = if count(&probed.books) == want { last } else { probe_end };
+        let (titled, authored): (Vec<_>, Vec<_>) = probed.books.into_iter().partition(|(first, _)| *first);
         let found = count(&titled);
-        authors_seen = Some((probed_count - found, walked));
-        rows.extend(titled.into_iter().map(|summary| (TITLE_TIER, summary)));
-        if found < want {
+        rows.extend(titled.into_iter().map(|(_, summary)| (TITLE_TIER, summary)));
+        let authored = authored.into_iter().map(|(_, summary)| summary).collect();
+        // From the first id, as the author tier starts: then its matches up to `seen` are its first.
+        let (walked, whole) = ((seen - start).unsigned_abs(), after.is_none());
+        probed_authors = Some(Probed { authored, walked, seen, whole });
+        // Unless no title holds every word: a search by an author's name.
+        if found < want && probed.also != Some(false) {
             let walk = worth_walking(want - found, found, walked);
             let tested = filters(filter, None).add(title.clone());
             let indexed = filters(filter, None).add(q.title_index_condition(backend));
@@ -79,17 +85,40 @@ pub(super) async fn page<C: ConnectionTrait>(
             rows.extend(more.into_iter().map(|summary| (TITLE_TIER, summary)));
         }
     }
-    let fetched = count(&rows);
-    if fetched < want {
-        let start = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map_or(0, |(_, id)| id);
+    if count(&rows) < want {
+        let mut start = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map_or(0, |(_, id)| id);
         let condition = filters(filter, None).add(q.condition(backend)).add(title.not());
         // Walked unless the probe said the author-only matches lie too far apart; without one, probed.
-        let walk = authors_seen.map(|(found, walked)| worth_walking(want - fetched, found, walked));
-        let read = Tier { tested: &condition, indexed: &condition, walk };
-        let found = tier(db, read, start, want - fetched, filter.available).await?;
-        rows.extend(found.into_iter().map(|summary| (AUTHOR_TIER, summary)));
+        let mut walk = None;
+        if let Some(probed) = probed_authors {
+            let found = count(&probed.authored);
+            if probed.whole {
+                let missing = usize::try_from(want - count(&rows)).unwrap_or(usize::MAX);
+                rows.extend(probed.authored.into_iter().take(missing).map(|summary| (AUTHOR_TIER, summary)));
+                start = probed.seen;
+            }
+            walk = Some(worth_walking(want.saturating_sub(count(&rows)), found, probed.walked));
+        }
+        let fetched = count(&rows);
+        if fetched < want {
+            let read = Tier { tested: &condition, indexed: &condition, walk };
+            let found = tier(db, read, start, want - fetched, filter.available).await?;
+            rows.extend(found.into_iter().map(|summary| (AUTHOR_TIER, summary)));
+        }
     }
     Ok(rows)
+}
+
+/// What a probe found of the author-only tier.
+struct Probed {
+    /// Its matches, in id order.
+    authored: Vec<BookSummary>,
+    /// How many ids the probe walked.
+    walked: u64,
+    /// The last id it walked: every match up to it is in the probe.
+    seen: i64,
+    /// Whether the probe began at the first id, so `authored` holds every author-only match up to `seen`.
+    whole: bool,
 }
 
 /// How to read every remaining match of both tiers from the index, in rank order: the page when the probe

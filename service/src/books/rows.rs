@@ -64,11 +64,13 @@ pub(super) struct Shape {
     pub first: Option<Expr>,
     /// Whether the books meeting `first` come before the others (else the page is in id order only).
     pub first_first: bool,
+    /// A boolean of the whole statement, worked out once and read back with its rows (see [`Fetched`]).
+    pub also: Option<Expr>,
 }
 
 impl Shape {
     pub(super) fn new(scan: Scan, available: Option<bool>) -> Self {
-        Self { scan, available, first: None, first_first: false }
+        Self { scan, available, first: None, first_first: false, also: None }
     }
 
     /// Books meeting `first` before the others, each with whether it did.
@@ -80,6 +82,18 @@ impl Shape {
     pub(super) fn marked(self, first: Expr) -> Self {
         Self { first: Some(first), first_first: false, ..self }
     }
+
+    /// The statement also answers `also`, a boolean that depends on no book (see [`Fetched::also`]).
+    pub(super) fn also(self, also: Expr) -> Self {
+        Self { also: Some(also), ..self }
+    }
+}
+
+/// A page's books, each with whether it met the shape's `first` condition (always `false` without one).
+pub(super) struct Fetched {
+    pub books: Vec<(bool, BookSummary)>,
+    /// The value of the shape's `also`; `None` without one, or when no row came back to carry it.
+    pub also: Option<bool>,
 }
 
 /// Up to `limit` books matching `condition` in id order, found as `shape` says, each with its authors (in
@@ -98,20 +112,22 @@ pub(super) async fn fetch<C: ConnectionTrait>(
     limit: u64,
     shape: Shape,
 ) -> Result<Vec<BookSummary>> {
-    Ok(fetch_ranked(db, condition, limit, shape).await?.into_iter().map(|(_, summary)| summary).collect())
+    let books = fetch_ranked(db, condition, limit, shape).await?.books;
+    Ok(books.into_iter().map(|(_, summary)| summary).collect())
 }
 
-/// As [`fetch`], each book with whether it met the shape's `first` condition (always `false` without one).
+/// As [`fetch`], each book with whether it met the shape's `first` condition, and the shape's `also`.
 pub(super) async fn fetch_ranked<C: ConnectionTrait>(
     db: &C,
     condition: Condition,
     limit: u64,
     shape: Shape,
-) -> Result<Vec<(bool, BookSummary)>> {
+) -> Result<Fetched> {
     let backend = db.get_database_backend();
-    let (available, ranked) = (shape.available, shape.first.is_some());
+    let columns =
+        Columns { ranked: shape.first.is_some(), available: shape.available, also: shape.also.is_some() };
     let statement = built(backend, &page_query(backend, condition, limit, shape), limit);
-    decode(&db.query_all_raw(statement).await?, ranked, available)
+    decode(&db.query_all_raw(statement).await?, columns)
 }
 
 /// The statement of `query`, a page of `limit` books, for `backend` (on PostgreSQL with its page size
@@ -121,18 +137,29 @@ pub(super) fn built<S: StatementBuilder>(backend: DbBackend, query: &S, limit: u
     if backend == DbBackend::Postgres { with_literal_limits(statement, limit) } else { statement }
 }
 
-/// The books of a page's rows, each with whether it met the shape's `first` condition: `ranked` and
-/// `available` as in the page's [`Shape`].
-pub(super) fn decode(
-    rows: &[QueryResult],
-    ranked: bool,
-    available: Option<bool>,
-) -> Result<Vec<(bool, BookSummary)>> {
+/// Which of the optional columns a page's rows hold, as its [`Shape`] says.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Columns {
+    /// The rank column (a `first` condition).
+    pub ranked: bool,
+    /// The shape's `available`: `None` when each row says it with its loan's id.
+    pub available: Option<bool>,
+    /// The `also` column, last.
+    pub also: bool,
+}
+
+/// The books of a page's rows, each with whether it met the shape's `first` condition, and its `also`.
+pub(super) fn decode(rows: &[QueryResult], columns: Columns) -> Result<Fetched> {
+    let Columns { ranked, available, also } = columns;
     let mut books: Vec<(bool, BookSummary)> = Vec::new();
     // By position, in the order `page_query` selects them: the book's columns, the rank, the loan's id,
-    // the author's columns (not by name, which formatted and looked up five column names per row).
+    // the author's columns (not by name, which formatted and looked up five column names per row), `also`.
     let loan_at = LISTED.len() + usize::from(ranked);
     let author_at = loan_at + usize::from(available.is_none());
+    let also = match rows.first() {
+        Some(row) if also => Some(row.try_get_by_index::<bool>(author_at + AUTHOR_COLUMNS.len())?),
+        _ => None,
+    };
     for row in rows {
         let id: i64 = row.try_get_by_index(0)?;
         let author = author_in(row, author_at)?;
@@ -159,7 +186,7 @@ pub(super) fn decode(
         // Ordered here, not in SQL: a sort key beyond the page's id would sort the joined rows.
         summary.authors.sort_unstable_by_key(|author| author.id);
     }
-    Ok(books)
+    Ok(Fetched { books, also })
 }
 
 /// The author in a page's row, from its [`AUTHOR_COLUMNS`] at `at` on; `None` in the row of a book without
@@ -189,7 +216,15 @@ pub(super) fn page_query(
     limit: u64,
     shape: Shape,
 ) -> SelectStatement {
-    let Shape { scan, available, first, first_first } = shape;
+    let (available, first_first) = (shape.available, shape.first_first);
+    let also: Vec<Expr> = shape.also.clone().into_iter().collect();
+    outer_query(inner_query(backend, condition, limit, shape), available, first_first, also)
+}
+
+/// The page's books, in its order, with their rank when the shape has a `first` condition: `SELECT id,
+/// title, …, rank FROM books WHERE … ORDER BY [rank DESC,] id LIMIT n`, read as the scan says.
+fn inner_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape) -> SelectStatement {
+    let Shape { scan, first, first_first, .. } = shape;
     let sorted = scan == Scan::Sort;
     let id = Expr::col((book::Entity, book::Column::Id));
     let mut inner = Query::select();
@@ -229,6 +264,17 @@ pub(super) fn page_query(
     // `+ 0` written in, not bound: a bound 0 is still no index's order, but plainer to read in a plan.
     let key = if sorted { id.add(Expr::cust("0")) } else { id };
     inner.cond_where(condition).order_by_expr(key, Order::Asc).limit(limit);
+    inner
+}
+
+/// The page's books (`page`, from [`inner_query`]) with their loans and authors, in rank order when
+/// `first_first`, then by id; `also` as the last columns.
+fn outer_query(
+    page_books: SelectStatement,
+    available: Option<bool>,
+    first_first: bool,
+    also: Vec<Expr>,
+) -> SelectStatement {
     let page = Alias::new("page");
     let join_loans = available.is_none();
     let mut statement = Query::select();
@@ -237,7 +283,10 @@ pub(super) fn page_query(
         statement.expr_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID);
     }
     statement.columns(AUTHOR_COLUMNS.map(|column| (author::Entity, column)));
-    statement.from_subquery(inner, page.clone());
+    for (n, also) in also.into_iter().enumerate() {
+        statement.expr_as(also, Alias::new(format!("also_{n}")));
+    }
+    statement.from_subquery(page_books, page.clone());
     if join_loans {
         statement.left_join(
             loan::Entity,

@@ -10,6 +10,7 @@ use entity::{book, search_key};
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 
+use super::rows::TITLE_WORDS;
 use crate::ServiceError;
 
 /// A parsed `q`: between one and [`SearchQuery::MAX_TERMS`] normalised words.
@@ -104,6 +105,30 @@ impl SearchQuery {
         let Some((last, whole)) = self.terms.split_last() else { return false };
         whole.iter().all(|term| words.contains(&term.as_str()))
             && words.iter().any(|word| !word.is_empty() && word.starts_with(last.as_str()))
+    }
+
+    /// PostgreSQL: whether some title may hold every word, asked of the titles' words (`book_title_words`,
+    /// the same words as the titles' full-text index): every whole word is one of its rows, and some row
+    /// starts with the last word. Each is one step down its key. `false` says no title holds them all, so
+    /// the page needs no read of the title tier past a probe: what a search by an author's name meets.
+    pub(crate) fn titles_may_match(&self) -> Expr {
+        let word = || Expr::col(Alias::new("word"));
+        let Some((last, whole)) = self.terms.split_last() else { return Expr::val(false) };
+        let mut found: Vec<Expr> = whole.iter().map(|term| word().eq(term.as_str())).collect();
+        let mut starts = word().gte(last.as_str());
+        if let Some(beyond) = past_prefix(last) {
+            starts = starts.and(word().lt(beyond));
+        }
+        found.push(starts);
+        let exists = |condition: Expr| {
+            let row = Query::select()
+                .expr(Expr::val(1))
+                .from(Alias::new(TITLE_WORDS))
+                .and_where(condition)
+                .to_owned();
+            Expr::exists(row)
+        };
+        found.into_iter().map(exists).reduce(ExprTrait::and).unwrap_or_else(|| Expr::val(false))
     }
 
     /// The condition "is a result", for `backend`.
@@ -223,6 +248,20 @@ impl SearchQuery {
     }
 }
 
+/// The first text past every word that starts with `prefix`, in the titles' words' byte order (`COLLATE
+/// "C"`, which is code point order): `prefix` with its last character replaced by the next one (dropped
+/// when it is the last there is); `None` when nothing is past them all.
+fn past_prefix(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = (last..=char::MAX).nth(1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used, reason = "tests")]
@@ -262,6 +301,15 @@ mod tests {
         assert_eq!(query("crimson garden").title_driver(), Some("crimson"));
         assert_eq!(query("le guin ursula").title_driver(), Some("guin"));
         assert_eq!(query("abc xyz q").title_driver(), Some("abc"), "the first of equals");
+    }
+
+    #[test]
+    fn the_words_past_a_prefix_begin_at_its_last_character_plus_one() {
+        assert_eq!(past_prefix("gard").as_deref(), Some("gare"));
+        assert_eq!(past_prefix("az").as_deref(), Some("a{"));
+        assert_eq!(past_prefix("a\u{d7ff}").as_deref(), Some("a\u{e000}"), "past the surrogates");
+        assert_eq!(past_prefix("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(past_prefix("\u{10ffff}"), None);
     }
 
     #[test]

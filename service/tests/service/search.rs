@@ -1,8 +1,8 @@
 //! `q`, the catalogue search: the same behaviour on SQLite (FTS5), PostgreSQL (tsvector + GIN) and MariaDB
 //! (FULLTEXT, with `LIKE` for the words it does not index), and an index that follows every change.
 
-use migration::testkit::TestDb;
-use sea_orm::DatabaseConnection;
+use migration::testkit::{Backend, TestDb};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use service::books::{self, BookChanges, BookFilter, SearchQuery};
 use service::loans::{self, CheckOut};
 use service::page::PageRequest;
@@ -146,11 +146,32 @@ async fn search_combines_with_availability_and_dates(db: TestDb) {
     assert_eq!(available.items.iter().map(|s| s.book.id).collect::<Vec<_>>(), [old, new]);
 }
 
+/// On PostgreSQL, the table of titles' words holds the words of every book's title, no more, no fewer: a
+/// search reads titles from it, and reads no title tier at all when it says no title holds every word.
+async fn assert_title_words_agree(db: &TestDb, after: &str) {
+    if db.backend != Backend::Postgres {
+        return;
+    }
+    for (table, key) in [("book_title_words", "title_key")] {
+        let sql = format!(
+            "WITH stored AS (SELECT word COLLATE \"C\" AS word, book_id FROM {table}), \
+             keyed AS (SELECT DISTINCT word COLLATE \"C\" AS word, id AS book_id \
+             FROM books, unnest(string_to_array(NULLIF({key}, ''), ' ')) AS word) \
+             SELECT NOT EXISTS (SELECT * FROM stored EXCEPT ALL SELECT * FROM keyed) \
+             AND NOT EXISTS (SELECT * FROM keyed EXCEPT ALL SELECT * FROM stored)"
+        );
+        let rows = db.conn.query_all_raw(Statement::from_string(db.db_backend(), sql)).await.unwrap();
+        let row = &rows[0];
+        assert!(row.try_get_by_index::<bool>(0).unwrap(), "{table} after {after}");
+    }
+}
+
 async fn the_index_follows_every_change_to_titles_credits_and_names(db: TestDb) {
     let pratchett = author(&db.conn, "Terry Pratchett").await;
     let gaiman = author(&db.conn, "Neil Gaiman").await;
     let omens = book_by(&db.conn, "Good Omens", &[pratchett]).await.book.id;
     assert_eq!(found(&db.conn, "pratchett omens").await, [omens], "a new book with its authors");
+    assert_title_words_agree(&db, "a new book").await;
 
     let retitled = BookChanges {
         title: Some(title("Good Omens: The Nice and Accurate Prophecies")),
@@ -162,6 +183,7 @@ async fn the_index_follows_every_change_to_titles_credits_and_names(db: TestDb) 
     books::update(&db.conn, omens, shorter).await.unwrap();
     assert_eq!(found(&db.conn, "prophecies accurate").await, [omens], "a title edit that drops words");
     assert_eq!(found(&db.conn, "good omens").await, Vec::<i64>::new(), "the dropped words");
+    assert_title_words_agree(&db, "a title edit").await;
     books::update(
         &db.conn,
         omens,
@@ -172,16 +194,22 @@ async fn the_index_follows_every_change_to_titles_credits_and_names(db: TestDb) 
 
     books::add_author(&db.conn, omens, gaiman).await.unwrap();
     assert_eq!(found(&db.conn, "gaiman").await, [omens], "a credit added");
+    assert_title_words_agree(&db, "a credit added").await;
     books::remove_author(&db.conn, omens, pratchett).await.unwrap();
     assert_eq!(found(&db.conn, "pratchett").await, Vec::<i64>::new(), "a credit removed");
+    assert_title_words_agree(&db, "a credit removed").await;
     books::set_authors(&db.conn, omens, vec![pratchett]).await.unwrap();
     assert_eq!((found(&db.conn, "gaiman").await, found(&db.conn, "terry").await), (vec![], vec![omens]));
+    assert_title_words_agree(&db, "the credits set").await;
 
     authors::rename(&db.conn, pratchett, name("Sir Terry Pratchett")).await.unwrap();
     assert_eq!(found(&db.conn, "sir terry").await, [omens], "an author renamed");
+    assert_title_words_agree(&db, "an author renamed").await;
     authors::delete(&db.conn, pratchett).await.unwrap();
     assert_eq!(found(&db.conn, "terry").await, Vec::<i64>::new(), "an author deleted");
+    assert_title_words_agree(&db, "an author deleted").await;
 
     books::delete(&db.conn, omens).await.unwrap();
     assert_eq!(found(&db.conn, "omens").await, Vec::<i64>::new(), "a book deleted");
+    assert_title_words_agree(&db, "a book deleted").await;
 }

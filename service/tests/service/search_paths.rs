@@ -73,12 +73,14 @@ async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_
     let jones = author(db, "Lantern Jones").await;
     let quokka = author(db, "Quokka Smith").await;
     fillers(db, 50).await;
-    // In the first probe: one "lantern" title, three "harbour" titles and an author-only "lantern".
+    // In the first probe: one "lantern" title, three "harbour" titles, an author-only "lantern" and "jones",
+    // and an author-only "quokka", a word of titles only far past it.
     book(db, "Lantern Light").await;
     for n in 0..3 {
         book(db, &format!("Harbour {n}")).await;
     }
     book_by(db, "Volume One", &[jones]).await;
+    book_by(db, "Volume Zero", &[quokka]).await;
     // Thirty more "harbour" titles within a walk's reach of the probe.
     for n in 3..33 {
         fillers(db, 90).await;
@@ -100,8 +102,11 @@ async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_
 
     // One word reads books or the index; with two or more, PostgreSQL reads a title tier by a whole word's
     // rows of the titles' words, and "filler 42" has more of them (8,525) than one read takes (4,000); with
-    // three, the rows are kept by the other whole word ("light") as well as the prefix.
+    // three, the rows are kept by the other whole word ("light") as well as the prefix. "jones" is in no
+    // title, so its first page is the probe's author-only books, then the rest of them from past the probe.
     let queries = [
+        "jones",
+        "jon",
         "lantern",
         "lant",
         "harbour",
@@ -110,6 +115,7 @@ async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_
         "quok",
         "lantern jones",
         "volume",
+        "zero",
         "filler 42",
         "harbour 1",
         "quokka island",
