@@ -9,7 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use service::ServiceError;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, retry_after_secs};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -225,11 +225,14 @@ impl ApiError {
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::KeysUnavailable(_) => {
+            AuthError::KeysUnavailable { retry_in, .. } => {
                 log_chain(&error);
-                Self::unavailable_because(
-                    "the token issuer cannot be reached to check the token; retry shortly",
-                )
+                let problem = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "/problems/unavailable",
+                    "the token issuer cannot be reached to check the token; retry after Retry-After seconds",
+                );
+                Self::Unavailable(Json(Box::new(problem)), retry_after_secs(retry_in))
             }
             _ => Self::unauthorized(&error),
         }

@@ -117,12 +117,9 @@ impl State {
             return AuthError::UnknownKey;
         }
         let wait = policy.wait_after(self.failures);
-        let left = self.attempted_at.map_or(wait, |at| wait.saturating_sub(at.elapsed()));
-        AuthError::KeysUnavailable(format!(
-            "the last {} fetch(es) failed; next attempt in {} s",
-            self.failures,
-            left.as_secs().max(1)
-        ))
+        let retry_in = self.attempted_at.map_or(wait, |at| wait.saturating_sub(at.elapsed()));
+        let reason = format!("the last {} fetch(es) failed", self.failures);
+        AuthError::KeysUnavailable { reason, retry_in }
     }
 }
 
@@ -199,21 +196,22 @@ impl Jwks {
                 state.failures = 0;
                 Ok(())
             }
-            Err(error) => {
+            Err(reason) => {
                 let mut state = self.state();
                 state.failures = state.failures.saturating_add(1);
                 let retry_in = self.policy.wait_after(state.failures);
                 tracing::warn!(
-                    %error, url = %self.url, failures = state.failures, retry_in_secs = retry_in.as_secs(),
+                    error = %reason, url = %self.url, failures = state.failures, retry_in_secs = retry_in.as_secs(),
                     cached_keys = state.keys.len(), "cannot fetch the issuer's signing keys"
                 );
-                Err(error)
+                Err(AuthError::KeysUnavailable { reason, retry_in })
             }
         }
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, Key>, AuthError> {
-        let unavailable = |error: reqwest::Error| AuthError::KeysUnavailable(error.to_string());
+    /// The issuer's keys, or why they could not be fetched.
+    async fn fetch(&self) -> Result<HashMap<String, Key>, String> {
+        let unavailable = |error: reqwest::Error| error.to_string();
         let client = self
             .client
             .get_or_try_init(|| async {
@@ -228,10 +226,9 @@ impl Jwks {
             .map_err(unavailable)?;
         let mut response = client.get(&self.url).send().await.map_err(unavailable)?;
         if !response.status().is_success() {
-            return Err(AuthError::KeysUnavailable(format!("the JWKS URL answered {}", response.status())));
+            return Err(format!("the JWKS URL answered {}", response.status()));
         }
-        let too_large =
-            || AuthError::KeysUnavailable(format!("the JWKS is larger than {MAX_JWKS_BYTES} bytes"));
+        let too_large = || format!("the JWKS is larger than {MAX_JWKS_BYTES} bytes");
         if response.content_length().is_some_and(|length| length > MAX_JWKS_BYTES as u64) {
             return Err(too_large());
         }
@@ -242,8 +239,8 @@ impl Jwks {
             }
             body.extend_from_slice(&chunk);
         }
-        let document: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|error| AuthError::KeysUnavailable(format!("the JWKS is not JSON: {error}")))?;
+        let document: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|error| format!("the JWKS is not JSON: {error}"))?;
         Ok(parse_jwks(&document))
     }
 }

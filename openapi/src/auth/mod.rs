@@ -20,6 +20,7 @@ mod settings;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
@@ -50,9 +51,17 @@ pub enum AuthError {
     Rejected(&'static str),
     #[error("the token is not meant for this API")]
     Audience,
-    /// The issuer's keys cannot be fetched: the token may be fine, so this is a 503, not a 401.
-    #[error("the token issuer's keys cannot be fetched: {0}")]
-    KeysUnavailable(String),
+    /// The issuer's keys cannot be fetched: the token may be fine, so this is a 503, not a 401, and no
+    /// fetch is made again before `retry_in` (the back-off), which the answer's `Retry-After` says.
+    #[error("the token issuer's keys cannot be fetched: {reason}; next attempt in {} s", retry_after_secs(*retry_in))]
+    KeysUnavailable { reason: String, retry_in: Duration },
+}
+
+/// A wait as `Retry-After` gives it: whole seconds, rounded up, and at least one (a client told to retry
+/// after 0 s would ask again at once).
+pub(crate) fn retry_after_secs(wait: Duration) -> u32 {
+    let secs = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
+    u32::try_from(secs).unwrap_or(u32::MAX).max(1)
 }
 
 /// An authenticated caller.
@@ -251,5 +260,19 @@ fn rejection(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidSignature => "not signed by the issuer",
         ErrorKind::MissingRequiredClaim(_) => "missing a required claim (exp, iss or sub)",
         _ => "invalid",
+    }
+}
+
+#[cfg(test)]
+mod retry_after_tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_is_given_in_whole_seconds_rounded_up_and_never_zero() {
+        assert_eq!(retry_after_secs(Duration::from_secs(10)), 10);
+        assert_eq!(retry_after_secs(Duration::from_millis(9_001)), 10);
+        assert_eq!(retry_after_secs(Duration::from_millis(300)), 1);
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::MAX), u32::MAX);
     }
 }

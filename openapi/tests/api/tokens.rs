@@ -399,10 +399,16 @@ async fn an_unreachable_issuer_is_a_503_not_a_401() {
     let key = SigningKey::ec("k");
     // A port nothing listens on any more.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let setup = app_with(&format!("http://{closed}/.well-known/jwks.json"), rules(), eager()).await;
+    let backing_off = KeyPolicy { first_backoff: Duration::from_secs(7), ..eager() };
+    let setup = app_with(&format!("http://{closed}/.well-known/jwks.json"), rules(), backing_off).await;
     let reply = with_token(&setup, &key.sign(&librarian())).await;
     assert_eq!(reply.problem(503)["type"], json!("/problems/unavailable"));
-    assert_eq!(reply.header("retry-after"), Some("2"));
+    assert_eq!(reply.header("retry-after"), Some("7"), "the back-off after the failed fetch");
+    // Asked again at once, the back-off refuses without a fetch, and says what is left of it.
+    let again = with_token(&setup, &key.sign(&librarian())).await;
+    assert_eq!(again.problem(503)["type"], json!("/problems/unavailable"));
+    let left: u32 = again.header("retry-after").unwrap().parse().unwrap();
+    assert!((6..=7).contains(&left), "Retry-After {left} s, of a 7 s back-off just begun");
     // Public routes do not need the issuer at all.
     let public = Api::reply(setup.client.get("/books").send().await.0).await;
     assert_eq!(public.status, 200);
