@@ -192,8 +192,13 @@ impl ApiError {
     }
 
     pub fn unavailable_because(detail: &str) -> Self {
+        Self::unavailable_for(detail, RETRY_AFTER_SECONDS)
+    }
+
+    /// 503 with `Retry-After: retry_after` (seconds), for a wait the server knows.
+    pub fn unavailable_for(detail: &str, retry_after: u32) -> Self {
         let problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", detail);
-        Self::Unavailable(Json(Box::new(problem)), RETRY_AFTER_SECONDS)
+        Self::Unavailable(Json(Box::new(problem)), retry_after)
     }
 
     /// 401 with the RFC 6750 challenge: bare when no token came, `invalid_token` when one was refused.
@@ -227,12 +232,10 @@ impl From<AuthError> for ApiError {
         match error {
             AuthError::KeysUnavailable { retry_in, .. } => {
                 log_chain(&error);
-                let problem = Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "/problems/unavailable",
+                Self::unavailable_for(
                     "the token issuer cannot be reached to check the token; retry after Retry-After seconds",
-                );
-                Self::Unavailable(Json(Box::new(problem)), retry_after_secs(retry_in))
+                    retry_after_secs(retry_in),
+                )
             }
             _ => Self::unauthorized(&error),
         }

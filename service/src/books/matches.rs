@@ -62,12 +62,12 @@ pub(super) async fn page<C: ConnectionTrait>(
             Shape::new(Scan::Window { after: start, end: probe_end }, filter.available).marked(title.clone());
         let probe = if backend == DbBackend::Postgres { probe.also(q.titles_may_match()) } else { probe };
         let probed = rows::fetch_ranked(db, any.clone(), want, probe).await?;
-        let Some(last) = probed.books.iter().map(|(_, summary)| summary.book.id).max() else {
+        let Some((_, last)) = probed.books.last() else {
             let (condition, shape) = rare(any, title, after, filter.available);
             return Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?.books));
         };
         // A full probe stopped at its last book: every match up to there is in it.
-        let seen = if count(&probed.books) == want { last } else { probe_end };
+        let seen = if count(&probed.books) == want { last.book.id } else { probe_end };
         let (titled, authored): (Vec<_>, Vec<_>) = probed.books.into_iter().partition(|(first, _)| *first);
         let found = count(&titled);
         rows.extend(titled.into_iter().map(|(_, summary)| (TITLE_TIER, summary)));

@@ -216,15 +216,7 @@ pub(super) fn page_query(
     limit: u64,
     shape: Shape,
 ) -> SelectStatement {
-    let (available, first_first) = (shape.available, shape.first_first);
-    let also: Vec<Expr> = shape.also.clone().into_iter().collect();
-    outer_query(inner_query(backend, condition, limit, shape), available, first_first, also)
-}
-
-/// The page's books, in its order, with their rank when the shape has a `first` condition: `SELECT id,
-/// title, …, rank FROM books WHERE … ORDER BY [rank DESC,] id LIMIT n`, read as the scan says.
-fn inner_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shape) -> SelectStatement {
-    let Shape { scan, first, first_first, .. } = shape;
+    let Shape { scan, available, first, first_first, also } = shape;
     let sorted = scan == Scan::Sort;
     let id = Expr::col((book::Entity, book::Column::Id));
     let mut inner = Query::select();
@@ -264,17 +256,6 @@ fn inner_query(backend: DbBackend, condition: Condition, limit: u64, shape: Shap
     // `+ 0` written in, not bound: a bound 0 is still no index's order, but plainer to read in a plan.
     let key = if sorted { id.add(Expr::cust("0")) } else { id };
     inner.cond_where(condition).order_by_expr(key, Order::Asc).limit(limit);
-    inner
-}
-
-/// The page's books (`page`, from [`inner_query`]) with their loans and authors, in rank order when
-/// `first_first`, then by id; `also` as the last columns.
-fn outer_query(
-    page_books: SelectStatement,
-    available: Option<bool>,
-    first_first: bool,
-    also: Vec<Expr>,
-) -> SelectStatement {
     let page = Alias::new("page");
     let join_loans = available.is_none();
     let mut statement = Query::select();
@@ -283,10 +264,10 @@ fn outer_query(
         statement.expr_as(Expr::col((loan::Entity, loan::Column::Id)), LOAN_ID);
     }
     statement.columns(AUTHOR_COLUMNS.map(|column| (author::Entity, column)));
-    for (n, also) in also.into_iter().enumerate() {
-        statement.expr_as(also, Alias::new(format!("also_{n}")));
+    if let Some(also) = also {
+        statement.expr_as(also, Alias::new("also"));
     }
-    statement.from_subquery(page_books, page.clone());
+    statement.from_subquery(inner, page.clone());
     if join_loans {
         statement.left_join(
             loan::Entity,
