@@ -15,6 +15,7 @@ mod m20261202_000003_book_search_indexes;
 mod m20261202_000004_idempotency_slots;
 mod m20261202_000005_title_search_index;
 mod m20261202_000006_title_words;
+mod m20261203_000001_title_words_lexemes;
 pub mod roles;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_idempotency_slots::Migration),
             Box::new(m20261202_000005_title_search_index::Migration),
             Box::new(m20261202_000006_title_words::Migration),
+            Box::new(m20261203_000001_title_words_lexemes::Migration),
         ]
     }
 }

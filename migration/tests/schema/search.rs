@@ -60,17 +60,21 @@ pub async fn keys_existing_books_and_rolls_back(db: TestDb) {
     insert(&db, "books", &["id", "title"], vec![1_i64.into(), "Wuthering Heights".into()]).await;
     insert(&db, "books", &["id", "title"], vec![2_i64.into(), "Jane EYRE (Norton)".into()]).await;
     insert(&db, "books", &["id", "title"], vec![3_i64.into(), "Anonymous".into()]).await;
+    // Normalised, each "㍿" is four ideographs (12 bytes): this title's lexemes are too long to keep.
+    let long: Vec<String> =
+        (0..120).map(|n| format!("㍿{}{}", char::from(b'a' + n / 26), char::from(b'a' + n % 26))).collect();
+    insert(&db, "books", &["id", "title"], vec![4_i64.into(), long.join(" ").into()]).await;
     for (book, author) in [(1_i64, 1_i64), (2, 2), (2, 1)] {
         insert(&db, "book_authors", &["book_id", "author_id"], vec![book.into(), author.into()]).await;
     }
 
     Migrator::up(&db.conn, None).await.expect("the search migration on a library with books");
     assert_eq!(
-        column(&db, "SELECT title_key FROM books ORDER BY id").await,
+        column(&db, "SELECT title_key FROM books WHERE id < 4 ORDER BY id").await,
         ["wuthering heights", "jane eyre norton", "anonymous"]
     );
     assert_eq!(
-        column(&db, "SELECT author_key FROM books ORDER BY id").await,
+        column(&db, "SELECT author_key FROM books WHERE id < 4 ORDER BY id").await,
         ["emily bronte", "emily bronte charlotte bronte", ""],
         "authors in id order"
     );
@@ -78,11 +82,34 @@ pub async fn keys_existing_books_and_rolls_back(db: TestDb) {
     assert_eq!(indexed(&db, "eyre").await, [2]);
     if db.backend == Backend::Postgres {
         // Searches read a title's words in id order from here (m20261202_000006), so it must hold the old books.
-        let words = "SELECT word || ' ' || book_id FROM book_title_words ORDER BY book_id, word";
+        // Each row with its title's lexemes (m20261203_000001), but those too long to keep.
+        let words = "SELECT word || ' ' || book_id || ' ' || coalesce(lexemes::text, '-') FROM book_title_words \
+                     WHERE book_id < 4 ORDER BY book_id, word";
         assert_eq!(
             column(&db, words).await,
-            ["heights 1", "wuthering 1", "eyre 2", "jane 2", "norton 2", "anonymous 3"]
+            [
+                "heights 1 'heights' 'wuthering'",
+                "wuthering 1 'heights' 'wuthering'",
+                "eyre 2 'eyre' 'jane' 'norton'",
+                "jane 2 'eyre' 'jane' 'norton'",
+                "norton 2 'eyre' 'jane' 'norton'",
+                "anonymous 3 'anonymous'"
+            ]
         );
+        let long =
+            "SELECT count(*)::text || ' ' || count(lexemes)::text FROM book_title_words WHERE book_id = 4";
+        assert_eq!(column(&db, long).await, ["120 0"], "every word of the long title, none with its lexemes");
+        let key = "SELECT pg_get_indexdef('book_title_words_pkey'::regclass)";
+        assert!(
+            column(&db, key).await[0].ends_with("(word, book_id) INCLUDE (lexemes)"),
+            "the key holds them"
+        );
+        Migrator::down(&db.conn, Some(1)).await.expect("down the lexemes");
+        assert!(column(&db, key).await[0].ends_with("(word, book_id)"), "the key as it was");
+        let lexemes = "SELECT count(*)::text FROM information_schema.columns WHERE column_name = 'lexemes'";
+        assert_eq!(column(&db, lexemes).await, ["0"]);
+        Migrator::up(&db.conn, None).await.expect("the lexemes again");
+        assert_eq!(column(&db, long).await, ["120 0"]);
     }
 
     let since_search = u32::try_from(Migrator::migrations().len()).unwrap() - BEFORE_SEARCH;

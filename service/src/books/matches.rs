@@ -147,8 +147,9 @@ fn tiered(found: Vec<(bool, BookSummary)>) -> Vec<(i64, BookSummary)> {
 
 /// The title tier of a search with a whole word (`word`, see [`SearchQuery::title_driver`]) on PostgreSQL:
 /// the books whose titles hold `word`, read in id order from its rows of the titles' words
-/// ([`Scan::Words`]), each tested against every word; cheap however common or rare the words are, where a
-/// walk of the books costs as many ids as the page spans (~2,500 for two words each in one title in eight).
+/// ([`Scan::Words`]), each row tested against every word on the lexemes it carries, and only the books that
+/// pass looked up; cheap however common or rare the words are, where a walk of the books costs as many ids
+/// as the page spans (~2,500 for two words each in one title in eight).
 /// When that read neither fills the page nor reaches the end of `word`'s rows, the rest comes from the
 /// index, after the last book it read.
 async fn by_title_words<C: ConnectionTrait>(
@@ -161,7 +162,9 @@ async fn by_title_words<C: ConnectionTrait>(
 ) -> Result<Vec<BookSummary>> {
     let backend = db.get_database_backend();
     let tested = filters(filter, None).add(q.title_condition(backend));
-    let words = Shape::new(Scan::Words { word: word.to_owned(), after: start }, filter.available);
+    let rows_tested = q.title_words_condition(rows::words_lexemes());
+    let scan = Scan::Words { word: word.to_owned(), after: start, rows_tested };
+    let words = Shape::new(scan, filter.available);
     let mut rows = rows::fetch(db, tested.clone(), want, words).await?;
     let found = count(&rows);
     if found < want

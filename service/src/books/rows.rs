@@ -34,7 +34,7 @@ pub(super) const TITLE_WORDS: &str = "book_title_words";
 pub(super) const WORDS_READ: u64 = 4_000;
 
 /// How a page's books are found in id order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(super) enum Scan {
     /// Walking the primary key, testing the condition on each book, until the page is full.
     Walk,
@@ -44,10 +44,11 @@ pub(super) enum Scan {
     /// condition can only filter its rows.
     Window { after: i64, end: i64 },
     /// PostgreSQL only: the books whose titles hold `word`, from [`TITLE_WORDS`] in id order, its first
-    /// [`WORDS_READ`] rows after `after`; each book is looked up by its key and tested (a lateral join
-    /// with a `LIMIT`, which the planner cannot turn into a join that reads every book, nor hand the
-    /// condition to the full-text index).
-    Words { word: String, after: i64 },
+    /// [`WORDS_READ`] rows after `after`, each row tested by `rows_tested` (a condition on
+    /// [`words_lexemes`]) as it is read; each book that passes is looked up by its key and tested (a
+    /// lateral join with a `LIMIT`, which the planner cannot turn into a join that reads every book, nor
+    /// hand the condition to the full-text index).
+    Words { word: String, after: i64, rows_tested: Expr },
     /// Every match from whatever index serves the condition, then sorted (`ORDER BY id + 0`, which no
     /// index provides, so the planner cannot walk the key instead).
     Sort,
@@ -217,7 +218,7 @@ pub(super) fn page_query(
     shape: Shape,
 ) -> SelectStatement {
     let Shape { scan, available, first, first_first, also } = shape;
-    let sorted = scan == Scan::Sort;
+    let sorted = matches!(scan, Scan::Sort);
     let id = Expr::col((book::Entity, book::Column::Id));
     let mut inner = Query::select();
     inner.columns(LISTED.map(|column| (book::Entity, column)));
@@ -243,8 +244,8 @@ pub(super) fn page_query(
         Scan::Window { after, end } => {
             inner.from(book::Entity).and_where(id.clone().gt(after)).and_where(id.clone().lte(end));
         }
-        Scan::Words { word, after } => {
-            inner.from_subquery(titled(word, after), book::Entity);
+        Scan::Words { word, after, rows_tested } => {
+            inner.from_subquery(titled(word, after, rows_tested), book::Entity);
         }
         Scan::Walk | Scan::Sort => {
             inner.from(book::Entity);
@@ -292,15 +293,26 @@ pub(super) fn page_query(
         .to_owned()
 }
 
-/// The derived table of [`Scan::Words`]: `SELECT w.book_id AS id, b.title, … FROM (SELECT book_id FROM
-/// book_title_words WHERE word = $1 AND book_id > $2 ORDER BY book_id LIMIT n) AS w JOIN LATERAL (SELECT …
-/// FROM books WHERE books.id = w.book_id LIMIT 1) AS b ON TRUE ORDER BY w.book_id OFFSET 0`. Its `id` is the
-/// word row's, so the page's `ORDER BY id` is the order the rows are read in, and the page stops reading
-/// when it is full.
-fn titled(word: String, after: i64) -> SelectStatement {
-    let (words, found, book_id) = (Alias::new(TITLE_WORDS), Alias::new("w"), Alias::new("book_id"));
+/// The `lexemes` of a [`Scan::Words`] row: its title's, as the table's key holds them (migration
+/// `m20261203_000001`), so a condition on them is tested on the index alone.
+pub(super) fn words_lexemes() -> Expr {
+    Expr::col((Alias::new(WORDS_ROW), Alias::new("lexemes")))
+}
+
+/// The alias of a [`Scan::Words`] row.
+const WORDS_ROW: &str = "w";
+
+/// The derived table of [`Scan::Words`]: `SELECT w.book_id AS id, b.title, … FROM (SELECT book_id, lexemes
+/// FROM book_title_words WHERE word = $1 AND book_id > $2 ORDER BY book_id LIMIT n) AS w JOIN LATERAL
+/// (SELECT … FROM books WHERE books.id = w.book_id LIMIT 1) AS b ON TRUE WHERE <rows_tested> ORDER BY
+/// w.book_id OFFSET 0`. The rows' test is on `w` alone, so it runs on each row read, before the lookup. Its
+/// `id` is the word row's, so the page's `ORDER BY id` is the order the rows are read in, and the page
+/// stops reading when it is full.
+fn titled(word: String, after: i64, rows_tested: Expr) -> SelectStatement {
+    let (words, found, book_id) = (Alias::new(TITLE_WORDS), Alias::new(WORDS_ROW), Alias::new("book_id"));
     let rows = Query::select()
         .column(book_id.clone())
+        .column(Alias::new("lexemes"))
         .from(words)
         .and_where(Expr::col(Alias::new("word")).eq(word))
         .and_where(Expr::col(book_id.clone()).gt(after))
@@ -322,6 +334,7 @@ fn titled(word: String, after: i64) -> SelectStatement {
         .column((listed.clone(), Alias::new("search_vector")))
         .from_subquery(rows, found.clone())
         .join_lateral(JoinType::InnerJoin, book, listed, Expr::cust("TRUE"))
+        .and_where(rows_tested)
         .order_by((found, book_id), Order::Asc)
         .offset(0)
         .to_owned()

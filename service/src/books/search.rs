@@ -154,6 +154,16 @@ impl SearchQuery {
         Expr::cust_with_values(sql, [self.tsquery("")])
     }
 
+    /// PostgreSQL: the condition [`Self::title_condition`] on a row of the titles' words, given its
+    /// `lexemes` (its title's, without weights: `NULL` when too long to keep, and such a row passes, so that
+    /// its book is tested instead). Tested as the rows are read, so only the books that pass are looked up.
+    pub(crate) fn title_words_condition(&self, lexemes: Expr) -> Expr {
+        let query = Expr::val(self.tsquery(""));
+        let matched =
+            Expr::cust_with_exprs("$1 @@ (SELECT to_tsquery('simple', $2))", [lexemes.clone(), query]);
+        lexemes.is_null().or(matched)
+    }
+
     fn matched(&self, backend: DbBackend, scope: Scope) -> Expr {
         match backend {
             DbBackend::Postgres => self.postgres(scope),

@@ -7,7 +7,7 @@
 use chrono::Utc;
 use entity::{book, search_key};
 use migration::testkit::TestDb;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder};
 use service::books::{self, BookFilter, SearchQuery};
 use service::page::PageRequest;
 
@@ -133,4 +133,21 @@ async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_
         }
     }
     assert_eq!(paged(db, "wombat", 21).await, Vec::<i64>::new());
+
+    // On PostgreSQL a row of the titles' words may carry no lexemes (its title's are too long to keep, or
+    // the migration's back-fill has not reached it yet): it passes the rows' test and its book is tested.
+    if db.get_database_backend() == DbBackend::Postgres {
+        let dropped = "UPDATE book_title_words SET lexemes = NULL WHERE book_id % 2 = 0";
+        db.execute_unprepared(dropped).await.unwrap();
+        for raw in ["filler 42", "harbour 1", "quokka island", "lantern 2", "volume t", "light lantern l"] {
+            let expected = reference(db, raw).await;
+            for size in [2, 21] {
+                assert_eq!(
+                    paged(db, raw, size).await,
+                    expected,
+                    "q={raw}, pages of {size}, half the lexemes gone"
+                );
+            }
+        }
+    }
 }
