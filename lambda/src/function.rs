@@ -225,11 +225,14 @@ async fn build(
     let mut db = pool.db().clone();
     let statements = statements.clone();
     db.set_metric_callback(move |info| statements.record(info.elapsed, info.failed));
-    let backing_off = pool
-        .closed_twin()
-        .map(|closed| app(AppState::from_settings(closed, auth.clone(), &config.app)).boxed());
-    let state = AppState::from_settings(db, auth.clone(), &config.app);
-    Ok(Current { pool, app: app(state).boxed(), backing_off })
+    // The adapter replaces any `X-Forwarded-Prefix` a client sent with the stage it stripped.
+    let state = |db| {
+        let mut state = AppState::from_settings(db, auth.clone(), &config.app);
+        state.trust_forwarded_prefix = true;
+        state
+    };
+    let backing_off = pool.closed_twin().map(|closed| app(state(closed)).boxed());
+    Ok(Current { pool, app: app(state(db)).boxed(), backing_off })
 }
 
 /// A second copy of an event, for the one retry (lambda_http's request and body are not `Clone`).

@@ -28,6 +28,8 @@ pub struct AppSettings {
     pub cors_origins: Vec<String>,
     pub require_if_match: bool,
     pub idempotency_ttl: std::time::Duration,
+    /// Whether `X-Forwarded-Prefix` comes from a proxy that sets it, rather than from the client.
+    pub trust_forwarded_prefix: bool,
 }
 
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
@@ -99,7 +101,8 @@ impl AppSettings {
     /// Reads `LIBRIS_MAX_ACTIVE_LOANS`, `LIBRIS_LOAN_PERIOD_DAYS`, `LIBRIS_MAX_LOAN_PERIOD_DAYS`,
     /// `LIBRIS_MAX_RENEWALS` (the loan policy, refused unless it is a usable one), `LIBRIS_MAX_BODY_BYTES`,
     /// `LIBRIS_REQUEST_TIMEOUT_MS`, `LIBRIS_CORS_ORIGINS`, `LIBRIS_REQUIRE_IF_MATCH`,
-    /// `LIBRIS_IDEMPOTENCY_TTL_SECS` (at least 1).
+    /// `LIBRIS_IDEMPOTENCY_TTL_SECS` (at least 1), `LIBRIS_TRUST_FORWARDED_PREFIX` (only behind a proxy that
+    /// replaces the client's header).
     ///
     /// # Errors
     /// A variable that is set but invalid, named.
@@ -118,6 +121,7 @@ impl AppSettings {
             cors_origins: cors_origins(env.var("LIBRIS_CORS_ORIGINS"))?,
             require_if_match: env.parsed("LIBRIS_REQUIRE_IF_MATCH", false)?,
             idempotency_ttl: idempotency_ttl(env)?,
+            trust_forwarded_prefix: env.parsed("LIBRIS_TRUST_FORWARDED_PREFIX", false)?,
         })
     }
 }
@@ -219,6 +223,16 @@ mod tests {
         assert_eq!(
             config(&[("LIBRIS_REQUIRE_IF_MATCH", "maybe")]).unwrap_err().name,
             "LIBRIS_REQUIRE_IF_MATCH"
+        );
+    }
+
+    #[test]
+    fn a_forwarded_prefix_is_trusted_only_when_told() {
+        assert!(!config(&[]).unwrap().app.trust_forwarded_prefix);
+        assert!(config(&[("LIBRIS_TRUST_FORWARDED_PREFIX", "true")]).unwrap().app.trust_forwarded_prefix);
+        assert_eq!(
+            config(&[("LIBRIS_TRUST_FORWARDED_PREFIX", "yes")]).unwrap_err().name,
+            "LIBRIS_TRUST_FORWARDED_PREFIX"
         );
     }
 

@@ -47,6 +47,10 @@ pub struct AppState {
     pub require_if_match: bool,
     /// How long the answer to a request with an `Idempotency-Key` is kept for retries.
     pub idempotency_ttl: Duration,
+    /// Serve the docs and `Location`s under the path prefix in `X-Forwarded-Prefix`. Only for a host whose
+    /// proxy sets that header and drops the client's (the Lambda adapter): from a client it would let anyone
+    /// choose the URLs that the docs and the spec, which caches keep, point to.
+    pub trust_forwarded_prefix: bool,
     /// Whose turn it is to sweep expired idempotency keys.
     idempotency_sweeper: idempotency::Sweeper,
 }
@@ -73,6 +77,7 @@ impl AppState {
             cors_origins: Vec::new(),
             require_if_match: false,
             idempotency_ttl: Self::DEFAULT_IDEMPOTENCY_TTL,
+            trust_forwarded_prefix: false,
             idempotency_sweeper: idempotency::Sweeper::default(),
         }
     }
@@ -83,15 +88,14 @@ impl AppState {
     #[must_use]
     pub fn from_settings(db: DatabaseConnection, auth: Auth, settings: &AppSettings) -> Self {
         Self {
-            db,
-            auth,
             policy: settings.policy,
             max_body_bytes: settings.max_body_bytes,
             request_timeout: settings.request_timeout,
             cors_origins: settings.cors_origins.clone(),
             require_if_match: settings.require_if_match,
             idempotency_ttl: settings.idempotency_ttl,
-            idempotency_sweeper: idempotency::Sweeper::default(),
+            trust_forwarded_prefix: settings.trust_forwarded_prefix,
+            ..Self::new(db, auth)
         }
     }
 }
@@ -117,6 +121,7 @@ pub fn spec_json() -> String {
 pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let service = openapi_service();
     let (limit, timeout) = (state.max_body_bytes, state.request_timeout);
+    let trust_prefix = state.trust_forwarded_prefix;
     let cors =
         (!state.cors_origins.is_empty()).then(|| Cors::new().allow_origins(state.cors_origins.clone()));
     let dev_mode = state.auth.dev_issuer().is_some();
@@ -145,7 +150,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .around(observe::security_headers)
         .around(auth::caching::no_store_when_authenticated)
-        .around(observe::observe)
+        .around(move |next, req| observe::observe(next, req, trust_prefix))
 }
 
 /// Opens the database pool the way the local server and tests want it.

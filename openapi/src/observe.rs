@@ -14,10 +14,17 @@ use crate::api::BasePath;
 pub const REQUEST_ID: &str = "x-request-id";
 pub const FORWARDED_PREFIX: &str = "x-forwarded-prefix";
 
-pub(crate) async fn observe<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+/// `trust_prefix`: whether `X-Forwarded-Prefix` was set by the host's proxy (`AppState`); a client's is
+/// ignored.
+pub(crate) async fn observe<E: Endpoint>(
+    next: Arc<E>,
+    mut req: Request,
+    trust_prefix: bool,
+) -> poem::Result<Response> {
     let request_id =
         req.header(REQUEST_ID).filter(|id| valid_request_id(id)).map_or_else(new_request_id, str::to_owned);
-    let base = req.header(FORWARDED_PREFIX).and_then(valid_prefix).unwrap_or_default();
+    let forwarded = req.header(FORWARDED_PREFIX).filter(|_| trust_prefix);
+    let base = forwarded.and_then(valid_prefix).unwrap_or_default();
     req.extensions_mut().insert(BasePath(base));
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let span = tracing::info_span!("request", request_id = %request_id);

@@ -28,8 +28,9 @@ async fn invoke(db: &TestDb, event: &Value) -> Response<Body> {
         event["multiValueHeaders"]["authorization"] = json!([format!("Bearer {token}")]);
     }
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-    let app = app(AppState::new(db.conn.clone(), auth));
-    handle(&app, request).await.unwrap()
+    let mut state = AppState::new(db.conn.clone(), auth);
+    state.trust_forwarded_prefix = true;
+    handle(&app(state), request).await.unwrap()
 }
 
 fn text(response: &Response<Body>) -> String {

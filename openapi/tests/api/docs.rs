@@ -5,9 +5,12 @@ use serde_json::json;
 
 use crate::client::Api;
 
-crate::api_tests!(docs_and_spec_follow_the_path_prefix);
+crate::api_tests!(a_client_cannot_choose_the_path_prefix);
+migration::backend_tests!(docs_and_spec_follow_the_path_prefix);
 
-async fn docs_and_spec_follow_the_path_prefix(api: Api) {
+/// Behind a proxy that sets `X-Forwarded-Prefix` (the Lambda adapter, told by `trust_forwarded_prefix`).
+async fn docs_and_spec_follow_the_path_prefix(db: migration::testkit::TestDb) {
+    let api = Api::configured(db, |state| state.trust_forwarded_prefix = true);
     let ui = api.get("/docs").await;
     assert_eq!(ui.status, 200);
     assert!(ui.header("content-type").unwrap().starts_with("text/html"));
@@ -32,4 +35,17 @@ async fn docs_and_spec_follow_the_path_prefix(api: Api) {
     let hostile = [("x-forwarded-prefix", "/\"><script>alert(1)</script>")];
     let ui = api.send(Method::GET, "/docs", None, &hostile).await;
     assert!(!ui.body.as_str().unwrap().contains("alert(1)"));
+}
+
+/// Served directly, the header is the client's: the docs, the spec and `Location` stay at the root, so no
+/// client can make a cached copy of the spec point elsewhere.
+async fn a_client_cannot_choose_the_path_prefix(api: Api) {
+    let chosen = [("x-forwarded-prefix", "/elsewhere")];
+    let ui = api.send(Method::GET, "/docs", None, &chosen).await;
+    assert!(ui.body.as_str().unwrap().contains(r#""url": "/""#));
+    let spec = api.send(Method::GET, "/openapi.json", None, &chosen).await;
+    assert_eq!(spec.ok(200)["servers"], json!([{ "url": "/" }]));
+    let created = api.send(Method::POST, "/authors", Some(json!({ "name": "A" })), &chosen).await;
+    let id = created.ok(201)["id"].clone();
+    assert_eq!(created.header("location"), Some(format!("/authors/{id}").as_str()));
 }

@@ -113,7 +113,9 @@ def main(argv):
                 lambda: subprocess.run(["node_modules/.bin/tsc", "-p", ".", "--noEmitOnError"], cwd=TS).returncode == 0)
     with tempfile.TemporaryDirectory(prefix="libris-clients.") as work:
         work = Path(work)
-        env = {**paths.tool_env(), "DATABASE_URL": f"sqlite://{work}/libris.db?mode=rwc", "LIBRIS_DEMO_DATA": "true"}
+        # The prefix proxy sets X-Forwarded-Prefix, as API Gateway's stage does for the Lambda.
+        env = {**paths.tool_env(), "DATABASE_URL": f"sqlite://{work}/libris.db?mode=rwc", "LIBRIS_DEMO_DATA": "true",
+               "LIBRIS_TRUST_FORWARDED_PREFIX": "true"}
         server = LocalServer(str(binary), env)
         proxy = None
         log(f"starting the server on {server.base} ({work}/libris.db, demo data)")
