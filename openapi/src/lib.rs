@@ -24,6 +24,7 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use service::LoanPolicy;
+use service::books::CommonWords;
 
 use crate::auth::Auth;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub trust_forwarded_prefix: bool,
     /// Whose turn it is to sweep expired idempotency keys.
     idempotency_sweeper: idempotency::Sweeper,
+    /// The catalogue's common words, from PostgreSQL's statistics, shared by this process's searches.
+    common_words: CommonWords,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ impl AppState {
             idempotency_ttl: Self::DEFAULT_IDEMPOTENCY_TTL,
             trust_forwarded_prefix: false,
             idempotency_sweeper: idempotency::Sweeper::default(),
+            common_words: CommonWords::default(),
         }
     }
 }

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 mod generic;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement};
-use service::books::{self, BookFilter, SearchQuery};
+use service::books::{self, BookFilter, CommonWords, SearchQuery};
 use service::page::PageRequest;
 
 type Failure = Box<dyn std::error::Error>;
@@ -44,6 +44,13 @@ async fn main() -> Result<(), Failure> {
     let mut db = Database::connect(options).await?;
     if db.get_database_backend() != DbBackend::Postgres {
         return Err("EXPLAIN (ANALYZE, BUFFERS) needs PostgreSQL".into());
+    }
+    // A search is judged as the server judges it (`CommonWords`), before the statements are recorded: the
+    // server reads the statistics once in five minutes, not once a page.
+    let mut search = BookFilter::default();
+    if what == "search" {
+        search.q = SearchQuery::parse(argument.as_deref().ok_or(usage)?)?;
+        CommonWords::default().judge(&db, &mut search).await;
     }
     let sent: Arc<Mutex<Vec<Statement>>> = Arc::default();
     let sink = Arc::clone(&sent);
@@ -66,9 +73,8 @@ async fn main() -> Result<(), Failure> {
         }
         "detail" => vec![books::get(&db, argument.ok_or(usage)?.parse()?).await?.book.id],
         "search" => {
-            let q = SearchQuery::parse(&argument.ok_or(usage)?)?;
             let page = PageRequest::new(args.next().filter(|c| !c.is_empty()), None)?;
-            let page = books::list(&db, &BookFilter { q, ..BookFilter::default() }, &page).await?;
+            let page = books::list(&db, &search, &page).await?;
             next = page.next_cursor;
             page.items.iter().map(|summary| summary.book.id).collect()
         }
@@ -77,6 +83,9 @@ async fn main() -> Result<(), Failure> {
     let statements = std::mem::take(&mut *sent.lock().map_err(|_| "statement log poisoned")?);
     let (first, last) = (ids.first(), ids.last());
     println!("served: {} books, ids {first:?}..={last:?}, {} statements", ids.len(), statements.len());
+    if let Some(q) = &search.q {
+        println!("judged rare: {}", q.judged_rare());
+    }
     for (n, statement) in statements.iter().enumerate() {
         println!("\n-- statement {} of {}", n + 1, statements.len());
         println!("SQL: {}", statement.sql);

@@ -13,12 +13,14 @@ use crate::retry::transaction;
 use crate::versioning::{Expected, book_expectation, guarded_delete, guarded_update, settle};
 use crate::{ConflictCode, Result, ServiceError, authors};
 
+mod common_words;
 mod detail;
 mod keys;
 mod list;
 mod matches;
 mod rows;
 mod search;
+pub use common_words::CommonWords;
 pub use detail::get;
 pub(crate) use keys::refresh_author_keys;
 pub use list::{BookFilter, BookSummary, ListedBook, available, list, of_author};

@@ -90,8 +90,9 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter =
+        let mut filter =
             book_filter(names_retired_title(req), q, author_id, published_from, published_to, available)?;
+        state.common_words.judge(&state.db, &mut filter).await;
         Ok(DirectJson(svc::list(&state.db, &filter, &page).await?.into()))
     }
 
@@ -118,7 +119,9 @@ impl BooksApi {
         Query(limit): Query<Option<i64>>,
     ) -> ApiResult<DirectJson<BookPage>> {
         let page = page(cursor, limit)?;
-        let filter = book_filter(names_retired_title(req), q, author_id, published_from, published_to, None)?;
+        let mut filter =
+            book_filter(names_retired_title(req), q, author_id, published_from, published_to, None)?;
+        state.common_words.judge(&state.db, &mut filter).await;
         Ok(DirectJson(svc::available(&state.db, &filter, &page).await?.into()))
     }
 

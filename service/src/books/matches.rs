@@ -17,6 +17,9 @@
 //!    whether any title can hold every word ([`SearchQuery::titles_may_match`]); when none can (a search by
 //!    an author's name), the title tier is not read past it, and such a page is often that one statement.
 //!
+//! On PostgreSQL a one-word search that the planner's statistics say is rare ([`super::CommonWords`]) skips
+//! the probe: its page is read from the index at once, as step 2 reads it.
+//!
 //! On PostgreSQL a search of two words or more has a third way for its title tier, and takes it instead of
 //! the probe: the rows of one whole word in the table of titles' words, in id order (`by_title_words`).
 
@@ -31,7 +34,7 @@ use crate::Result;
 
 /// How many ids past the cursor the probe walks: a word in one title in eight matches about 60 of them, a
 /// page and more; walking them costs about a tenth of a millisecond of PostgreSQL.
-const PROBE_WINDOW: i64 = 500;
+pub(super) const PROBE_WINDOW: i64 = 500;
 /// How many ids past the probe a tier walks at most before asking the index.
 const SEARCH_WINDOW: i64 = 4_000;
 
@@ -54,6 +57,10 @@ pub(super) async fn page<C: ConnectionTrait>(
         let start = after.map_or(0, |(_, id)| id);
         let found = by_title_words(db, q, filter, word, start, want).await?;
         rows.extend(found.into_iter().map(|summary| (TITLE_TIER, summary)));
+    } else if in_titles && q.judged_rare() {
+        let any = filters(filter, None).add(q.condition(backend));
+        let (condition, shape) = rare(any, title, after, filter.available);
+        return Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?.books));
     } else if in_titles {
         let start = after.map_or(0, |(_, id)| id);
         let probe_end = start.saturating_add(PROBE_WINDOW);
@@ -88,8 +95,9 @@ pub(super) async fn page<C: ConnectionTrait>(
     if count(&rows) < want {
         let mut start = after.filter(|(tier, _)| *tier == AUTHOR_TIER).map_or(0, |(_, id)| id);
         let condition = filters(filter, None).add(q.condition(backend)).add(title.not());
-        // Walked unless the probe said the author-only matches lie too far apart; without one, probed.
-        let mut walk = None;
+        // Walked unless the probe said the author-only matches lie too far apart; without one, probed, unless
+        // the words are known to be rare.
+        let mut walk = q.judged_rare().then_some(false);
         if let Some(probed) = probed_authors {
             let found = count(&probed.authored);
             if probed.whole {

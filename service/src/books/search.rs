@@ -17,6 +17,8 @@ use crate::ServiceError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SearchQuery {
     terms: Vec<String>,
+    /// Known to be rare ([`CommonWords`](super::CommonWords)): its page is read from the index at once.
+    pub(super) rare: bool,
 }
 
 /// Tier of a book whose title holds every word of the query.
@@ -77,13 +79,20 @@ impl SearchQuery {
         if terms.iter().any(|term| term.chars().count() > Self::MAX_TERM_CHARS) {
             return Err(invalid(format!("words must be at most {} characters", Self::MAX_TERM_CHARS)));
         }
-        Ok(Some(Self { terms }))
+        Ok(Some(Self { terms, rare: false }))
     }
 
     /// The normalised words, in the order given.
     #[must_use]
     pub fn terms(&self) -> &[String] {
         &self.terms
+    }
+
+    /// Whether the search was judged rare by [`CommonWords`](super::CommonWords), so that its page skips
+    /// the probe and is read from the index.
+    #[must_use]
+    pub fn judged_rare(&self) -> bool {
+        self.rare
     }
 
     /// The word a title's words are read by ([`Scan::Words`](super::rows::Scan)): the longest whole word

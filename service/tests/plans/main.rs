@@ -16,7 +16,7 @@ mod library;
 use std::sync::{Arc, Mutex};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
-use service::books::{self, BookFilter, SearchQuery};
+use service::books::{self, BookFilter, CommonWords, SearchQuery};
 use service::domain::CalendarDate;
 use service::page::PageRequest;
 use service::{authors, reviews};
@@ -117,6 +117,7 @@ async fn explain(db: &DatabaseConnection, statement: &Statement) -> Vec<String> 
 async fn every_public_read_is_index_backed_on_a_library_of_100000_books() {
     let Some(mut db) = library::connect().await else { return };
     let books_count = library::BOOKS;
+    let common = CommonWords::default();
     let sent = Sent::attach(&mut db);
     let mut checked: Vec<(String, Vec<Statement>)> = Vec::new();
     macro_rules! capture {
@@ -162,8 +163,22 @@ async fn every_public_read_is_index_backed_on_a_library_of_100000_books() {
             capture!(&format!("… {name}, page 2"), books::list(&db, &search, &page(found.next_cursor)));
         capture!(&format!("… {name}, page 3"), books::list(&db, &search, &page(second.next_cursor)));
         capture!(&format!("GET /books/available?q= {name}"), books::available(&db, &search, &page(None)));
-        let dated = BookFilter { published_from: date(1990), ..search };
+        let dated = BookFilter { published_from: date(1990), ..search.clone() };
         capture!(&format!("GET /books?q= {name} &published_from"), books::list(&db, &dated, &page(None)));
+        // As the server reads it once the statistics say the word is rare: from the index, without a probe.
+        let mut judged = search;
+        common.judge(&db, &mut judged).await;
+        if judged.q.as_ref().is_some_and(SearchQuery::judged_rare) {
+            let name = format!("{name}, known rare");
+            let found = capture!(&format!("GET /books?q= {name}"), books::list(&db, &judged, &page(None)));
+            capture!(&format!("… {name}, page 2"), books::list(&db, &judged, &page(found.next_cursor)));
+            capture!(&format!("GET /books/available?q= {name}"), books::available(&db, &judged, &page(None)));
+        }
+    }
+    for rare in ["a rare word", "a rare prefix"] {
+        let judged =
+            checked.iter().any(|(name, _)| name.starts_with(&format!("GET /books?q= {rare}, known")));
+        assert!(judged, "{rare}: the statistics of 100,000 books must say it is rare");
     }
     capture!("GET /books/{id}", books::get(&db, 4242));
     capture!("GET /authors/{id}/books", books::of_author(&db, 17, &page(None)));

@@ -8,7 +8,7 @@ use chrono::Utc;
 use entity::{book, search_key};
 use migration::testkit::TestDb;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder};
-use service::books::{self, BookFilter, SearchQuery};
+use service::books::{self, BookFilter, CommonWords, SearchQuery};
 use service::page::PageRequest;
 
 use crate::support::*;
@@ -52,12 +52,17 @@ async fn reference(db: &DatabaseConnection, raw: &str) -> Vec<i64> {
 
 /// Every result of `raw`, read page by page through the service.
 async fn paged(db: &DatabaseConnection, raw: &str, size: i64) -> Vec<i64> {
-    let filter = BookFilter { q: SearchQuery::parse(raw).unwrap(), ..BookFilter::default() };
+    every_page(db, &BookFilter { q: SearchQuery::parse(raw).unwrap(), ..BookFilter::default() }, size).await
+}
+
+/// Every result of the search in `filter`, read page by page through the service.
+async fn every_page(db: &DatabaseConnection, filter: &BookFilter, size: i64) -> Vec<i64> {
+    let raw = filter.q.as_ref().map(|q| q.terms().join(" ")).unwrap_or_default();
     let (mut seen, mut cursor) = (Vec::new(), None);
     // Bounded: a cursor that does not move on would page forever; it fails here instead.
     for _ in 0..500 {
         let page =
-            books::list(db, &filter, &PageRequest::new(cursor.clone(), Some(size)).unwrap()).await.unwrap();
+            books::list(db, filter, &PageRequest::new(cursor.clone(), Some(size)).unwrap()).await.unwrap();
         seen.extend(page.items.iter().map(|summary| summary.book.id));
         match page.next_cursor {
             Some(next) if Some(&next) == cursor.as_ref() => panic!("q={raw}: the cursor {next} came back"),
@@ -148,6 +153,39 @@ async fn every_page_of_a_search_is_its_reference_results_however_far_apart_they_
                     "q={raw}, pages of {size}, half the lexemes gone"
                 );
             }
+        }
+    }
+    a_word_the_statistics_call_rare_is_read_without_a_probe(db).await;
+}
+
+/// Once `ANALYZE` has run, PostgreSQL's statistics say which words are common (`CommonWords`): a one-word
+/// search they call rare is read from the index without a probe, and its pages are the same, also when the
+/// statistics are older than the books.
+async fn a_word_the_statistics_call_rare_is_read_without_a_probe(db: &DatabaseConnection) {
+    let common = CommonWords::default();
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        db.execute_unprepared("ANALYZE books").await.unwrap();
+    }
+    // Written after the statistics: a word they have never seen, in 30 titles and 5 author-only books.
+    let keeper = author(db, "Wombat Keeper").await;
+    for n in 0..30 {
+        book(db, &format!("Wombat {n}")).await;
+        fillers(db, 3).await;
+        if n % 6 == 0 {
+            book_by(db, &format!("Volume W{n}"), &[keeper]).await;
+        }
+    }
+    // "zero" is in one title; every other word of these is in several books, or too short to judge.
+    for (raw, rare) in [("zero", true), ("wombat", true), ("quokka", false), ("harb", false), ("jon", false)]
+    {
+        let mut filter = BookFilter { q: SearchQuery::parse(raw).unwrap(), ..BookFilter::default() };
+        common.judge(db, &mut filter).await;
+        let verdict = filter.q.as_ref().is_some_and(SearchQuery::judged_rare);
+        assert_eq!(verdict, rare && postgres, "q={raw}: judged rare");
+        let expected = reference(db, raw).await;
+        for size in [1, 7, 21] {
+            assert_eq!(every_page(db, &filter, size).await, expected, "q={raw}, judged, pages of {size}");
         }
     }
 }
