@@ -42,8 +42,8 @@ struct Known {
 }
 
 /// What `pg_stats` says of `books.search_vector`.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Stats {
+#[derive(Clone, Debug)]
+struct Stats {
     /// The most common lexemes.
     listed: Vec<String>,
     /// The share of books the least common of them is in.
@@ -69,8 +69,8 @@ impl Stats {
 }
 
 /// The statistics as a search judges by them.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Snapshot {
+#[derive(Debug)]
+struct Snapshot {
     /// The listed lexemes, sorted, so those a prefix starts are found by one binary search.
     common: Vec<String>,
     /// See [`Stats::unlisted_share`].
@@ -88,7 +88,7 @@ impl Snapshot {
     /// Whether a search whose only word is `prefix` is surely rare: long enough, starting no listed lexeme,
     /// and the unlisted ones each in fewer than one book in
     /// [`PROBE_WINDOW`], the ids a probe walks.
-    pub(crate) fn rare(&self, prefix: &str) -> bool {
+    fn rare(&self, prefix: &str) -> bool {
         let at = self.common.partition_point(|word| word.as_str() < prefix);
         let starts_a_common_word = self.common.get(at).is_some_and(|word| word.starts_with(prefix));
         let unlisted_are_rare = self.unlisted_share * (PROBE_WINDOW as f64) < 1.0;
@@ -130,7 +130,7 @@ impl CommonWords {
 }
 
 /// The statistics of `books.search_vector` in the connection's schema; `None` before its first `ANALYZE`.
-pub(crate) async fn read<C: ConnectionTrait>(db: &C) -> Result<Option<Snapshot>> {
+async fn read<C: ConnectionTrait>(db: &C) -> Result<Option<Snapshot>> {
     // `pg_stats` shows a column to a role that may read it, so the application's role needs no more grants.
     // The lexemes come as one text: they hold no spaces (`to_tsvector` splits on them). The column's own
     // statistics target is -1 (PostgreSQL 16 and older) or NULL when it follows the server's.

@@ -59,8 +59,7 @@ pub(super) async fn page<C: ConnectionTrait>(
         rows.extend(found.into_iter().map(|summary| (TITLE_TIER, summary)));
     } else if in_titles && q.judged_rare() {
         let any = filters(filter, None).add(q.condition(backend));
-        let (condition, shape) = rare(any, title, after, filter.available);
-        return Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?.books));
+        return rare(db, any, title, after, filter.available, want).await;
     } else if in_titles {
         let start = after.map_or(0, |(_, id)| id);
         let probe_end = start.saturating_add(PROBE_WINDOW);
@@ -70,8 +69,7 @@ pub(super) async fn page<C: ConnectionTrait>(
         let probe = if backend == DbBackend::Postgres { probe.also(q.titles_may_match()) } else { probe };
         let probed = rows::fetch_ranked(db, any.clone(), want, probe).await?;
         let Some((_, last)) = probed.books.last() else {
-            let (condition, shape) = rare(any, title, after, filter.available);
-            return Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?.books));
+            return rare(db, any, title, after, filter.available, want).await;
         };
         // A full probe stopped at its last book: every match up to there is in it.
         let seen = if count(&probed.books) == want { last.book.id } else { probe_end };
@@ -129,20 +127,23 @@ struct Probed {
     whole: bool,
 }
 
-/// How to read every remaining match of both tiers from the index, in rank order: the page when the probe
-/// found no match of either tier, so the words are rare.
-fn rare(
+/// Every remaining match of both tiers, up to `want`, read from the index in rank order: the page of rare
+/// words, when the probe found no match of either tier or the statistics said so before it.
+async fn rare<C: ConnectionTrait>(
+    db: &C,
     any: Condition,
     title: Expr,
     after: Option<(i64, i64)>,
     available: Option<bool>,
-) -> (Condition, Shape) {
+    want: u64,
+) -> Result<Vec<(i64, BookSummary)>> {
     let condition = match after {
         // Past a title match: the later title matches, and every author-only match.
         Some((_, id)) => any.add(Condition::any().add(title.clone().not()).add(unindexed_id().gt(id))),
         None => any,
     };
-    (condition, Shape::new(Scan::Sort, available).ranked(title))
+    let shape = Shape::new(Scan::Sort, available).ranked(title);
+    Ok(tiered(rows::fetch_ranked(db, condition, want, shape).await?.books))
 }
 
 /// Ranked books with their tiers.
